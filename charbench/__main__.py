@@ -1,0 +1,3 @@
+from charbench.cli.main import main
+
+raise SystemExit(main())

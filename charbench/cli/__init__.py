@@ -1,0 +1,1 @@
+"""The ``charbench`` command: one thin module per subcommand."""

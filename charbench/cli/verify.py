@@ -1,0 +1,28 @@
+"""``charbench verify PATH``: re-check every hash, the schema and the counts; non-zero exit on any problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("verify", help="recompute every sha256 and check schema and counts")
+    p.add_argument("path", type=Path, nargs="+", help="prepared dataset folder(s) holding index.json")
+    p.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    from charbench.progress import console
+    from charbench.shards.verify import verify_dataset
+
+    failed = 0
+    for path in args.path:
+        problems = verify_dataset(path)
+        if problems:
+            failed += 1
+            console.print(f"[red]FAILED[/] {path}: {len(problems)} problem(s)")
+            for problem in problems:
+                console.print(f"  - {problem}", markup=False)
+        else:
+            console.print(f"[green]OK[/] {path}")
+    return 1 if failed else 0

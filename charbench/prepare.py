@@ -1,0 +1,261 @@
+"""raw files -> converter -> split -> balance -> normalised shards + index.json, atomically.
+
+``charbench prepare`` never imports torch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import charbench
+from charbench import splits as splitting
+from charbench.balance import resample
+from charbench.datasets import DATASETS
+from charbench.datasets.base import Catalog, Converter
+from charbench.errors import OptionError, RawDataNotFoundError
+from charbench.paths import prepared_root, raw_dir
+from charbench.progress import console, progress_bar
+from charbench.render import Normalization, ShardTask, build_shard, build_shard_in_worker, init_worker
+from charbench.shards.content import combine
+from charbench.shards.index import write_index
+from charbench.shards.schema import DEFAULT_SHARD_SIZE, SCHEMA_VERSION, SPLITS, num_shards, shard_name
+from charbench.shards.staging import StagedDataset
+from charbench.sources import describe_sources
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PrepareConfig:
+    """Every parameter of one prepare run; None means the dataset family's default."""
+
+    name: str
+    source: Path
+    out: Path | None = None
+    output_name: str | None = None
+    size: int | None = None
+    binarize: str | None = None
+    center: str | None = None
+    margin: int | None = None
+    invert: str | None = None
+    split: str | None = None
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    val_fraction: float = 0.1
+    group_by: str | None = None
+    seed: int = 0
+    shard_size: int = DEFAULT_SHARD_SIZE
+    balance: int | None = None
+    balance_mode: str = "both"
+    min_count: int = 0
+    workers: int | None = None
+    force: bool = False
+    strict: bool = False
+    progress: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    """Which catalog rows (and which varied copies) each split holds, in order."""
+
+    rows: dict[str, np.ndarray]
+    variants: dict[str, np.ndarray]
+    balance: dict | None
+
+
+def prepare(config: PrepareConfig) -> Path:
+    """Run a whole prepare; returns the dataset folder (``<out>/<name>``)."""
+    cls = DATASETS.get(config.name)
+    converter: Converter = cls(config.source, strict=config.strict, **config.options)
+    try:
+        with console.status(f"scanning {config.source}", spinner="dots") if config.progress else _nullctx():
+            catalog = converter.scan()
+        if len(catalog) == 0:
+            raise OptionError(f"no examples found for {config.name} in {config.source}")
+        norm = _normalization(config, cls, catalog)
+        group_key = _group_key(config, cls, catalog)
+        plan = _plan(config, cls, catalog, group_key)
+        final = Path(config.out or prepared_root()) / (config.output_name or config.name)
+        with StagedDataset(final, force=config.force) as stage:
+            tasks = _tasks(config, stage.tmp, norm, plan)
+            infos = _run_tasks(config, converter, catalog, norm, group_key, tasks)
+            index = _index(config, converter, catalog, norm, group_key, plan, tasks, infos)
+            write_index(stage.tmp, index)
+            path = stage.commit()
+        _summary(config, catalog, index, path)
+        return path
+    finally:
+        converter.close()
+
+
+class _nullctx:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def resolve_source(name: str, source: Path | None, data_root=None) -> Path:
+    """``--source`` when given; else the fetched raw files under the data root; else a message saying what to do."""
+    if source is not None:
+        if not Path(source).exists():
+            raise RawDataNotFoundError(f"--source {source} does not exist")
+        return Path(source)
+    fetched = raw_dir(name, data_root)
+    if fetched.is_dir() and any(fetched.iterdir()):
+        return fetched
+    raise RawDataNotFoundError(
+        f"no --source given and no fetched raw files in {fetched}; run: charbench fetch {name} "
+        f"(or pass --source DIR pointing at the raw files you already have)"
+    )
+
+
+def _normalization(config: PrepareConfig, cls, catalog: Catalog) -> Normalization:
+    d = cls.defaults
+    size = config.size or d.size or catalog.native_size
+    if size is None:
+        raise OptionError(f"{config.name}: images differ in size; choose an output size with --size")
+    if not 4 <= size <= 1024:
+        raise OptionError(f"--size must be between 4 and 1024; got {size}")
+    center = config.center or d.center
+    if center == "none" and size != catalog.native_size:
+        center = "mass"  # resizing needs a crop-and-fit mode; MNIST's centre of mass is the field's default
+    return Normalization(size=size, binarize=config.binarize or d.binarize, center=center,
+                         margin=d.margin if config.margin is None else config.margin, invert=config.invert or d.invert)
+
+
+def _group_key(config: PrepareConfig, cls, catalog: Catalog) -> str | None:
+    key = config.group_by or cls.defaults.group_by or next(iter(catalog.groups), None)
+    if key is not None and key not in catalog.groups:
+        have = ", ".join(catalog.groups) or "none"
+        raise OptionError(f"--group-by {key}: {config.name} has no such grouping (it has: {have})")
+    return key
+
+
+def _plan(config: PrepareConfig, cls, catalog: Catalog, group_key: str | None) -> Plan:
+    method = config.split or (cls.defaults.split if catalog.official is not None or cls.defaults.split != "official"
+                              else "random")
+    groups = catalog.groups[group_key] if group_key else np.full(len(catalog), -1, np.int32)
+    if method == "group" and not (groups >= 0).any():
+        raise OptionError(f"--split group: {config.name} has no group ids in {config.source}; use --split random")
+    codes = splitting.assign(method, catalog.labels, groups, catalog.official, fractions=config.fractions,
+                             val_fraction=config.val_fraction, seed=config.seed)
+    rows = {name: np.flatnonzero(codes == k) for k, name in enumerate(SPLITS)}
+    rows = {name: r for name, r in rows.items() if len(r)}
+    variants = {name: np.zeros(len(r), np.int32) for name, r in rows.items()}
+    balance = None
+    if config.balance is not None and "train" in rows:
+        before = _histogram(catalog, rows["train"])
+        res = resample(catalog.labels[rows["train"]], target=config.balance, mode=config.balance_mode,
+                       seed=config.seed, min_count=config.min_count)
+        rows["train"], variants["train"] = rows["train"][res.indices], res.variants
+        for name in rows:  # classes dropped by --min-count leave every split, so no split scores an untrained class
+            if name != "train" and res.dropped_classes:
+                keep = ~np.isin(catalog.labels[rows[name]], res.dropped_classes)
+                rows[name], variants[name] = rows[name][keep], variants[name][keep]
+        balance = {"target": config.balance, "mode": config.balance_mode, "min_count": config.min_count,
+                   "dropped_classes": [catalog.classes[c].name for c in res.dropped_classes],
+                   "train_before": before, "train_after": _histogram(catalog, rows["train"])}
+    split_info = {"method": method, "fractions": list(config.fractions), "val_fraction": config.val_fraction,
+                  "group_by": group_key, "seed": config.seed}
+    return Plan(rows, variants, {"split": split_info, "balance": balance})
+
+
+def _histogram(catalog: Catalog, rows: np.ndarray) -> list[int]:
+    return np.bincount(catalog.labels[rows], minlength=len(catalog.classes)).tolist()
+
+
+def _tasks(config: PrepareConfig, folder: Path, norm: Normalization, plan: Plan) -> list[ShardTask]:
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    balance = "none" if config.balance is None else f"{config.balance}/{config.balance_mode}"
+    tasks = []
+    for split, rows in plan.rows.items():
+        n = num_shards(len(rows), config.shard_size)
+        for i, part in enumerate(np.array_split(np.arange(len(rows)), n)):
+            attrs = {"schema_version": SCHEMA_VERSION, "dataset": config.output_name or config.name, "split": split,
+                     "shard_index": i, "num_shards": n, "image_size": norm.size, "binarization": norm.binarize,
+                     "center": norm.center, "margin": norm.margin, "invert": norm.invert, "balance": balance,
+                     "seed": config.seed, "charbench_version": charbench.__version__, "created_utc": created}
+            tasks.append(ShardTask(folder / shard_name(split, i, n), rows[part], plan.variants[split][part], attrs))
+    return tasks
+
+
+def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTask]):
+    workers = min(config.workers or os.cpu_count() or 1, len(tasks))
+    total = sum(len(t.rows) for t in tasks)
+    infos: list = [None] * len(tasks)
+    start = time.perf_counter()
+    with progress_bar(config.progress) as bar:
+        job = bar.add_task(f"prepare {config.output_name or config.name}", total=total, rate="")
+
+        def done(i, info):
+            infos[i] = info
+            bar.advance(job, info.count)
+            rate = sum(x.count for x in infos if x) / max(time.perf_counter() - start, 1e-9)
+            bar.update(job, rate=f"{rate:,.0f} img/s")
+
+        if workers <= 1:
+            for i, task in enumerate(tasks):
+                done(i, build_shard(converter, catalog, norm, group_key, task))
+        else:
+            threads = max(1, (os.cpu_count() or 1) // workers)
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=init_worker,
+                                     initargs=(converter, catalog, norm, group_key, threads)) as pool:
+                futures = {pool.submit(build_shard_in_worker, t): i for i, t in enumerate(tasks)}
+                for fut in as_completed(futures):
+                    done(futures[fut], fut.result())
+    return infos
+
+
+def _index(config, converter, catalog, norm, group_key, plan: Plan, tasks, infos) -> dict:
+    splits: dict[str, dict] = {}
+    for task, info in zip(tasks, infos):
+        entry = splits.setdefault(task.attrs["split"], {"count": 0, "shards": []})
+        entry["count"] += info.count
+        entry["shards"].append(info.as_dict())
+    for name, entry in splits.items():
+        entry["content_sha256"] = combine(s["content_sha256"] for s in entry["shards"])
+        entry["class_counts"] = _histogram(catalog, plan.rows[name])
+        entry["varied_copies"] = int((plan.variants[name] > 0).sum())
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": config.output_name or config.name,
+        "converter": config.name,
+        "charbench_version": charbench.__version__,
+        "created_utc": tasks[0].attrs["created_utc"],
+        "image_size": norm.size,
+        "num_classes": len(catalog.classes),
+        "classes": [{"name": c.name, "codepoint": c.codepoint if c.codepoint >= 0 else None} for c in catalog.classes],
+        "normalization": norm.as_dict(),
+        "split": plan.balance["split"],
+        "balance": plan.balance["balance"],
+        "options": {k: v for k, v in converter.opts.items()},
+        "sources": describe_sources(converter.source_files(), converter.source),
+        "skipped": catalog.skipped,
+        "skipped_examples": catalog.examples_of_skipped[:20],
+        "notes": catalog.notes,
+        "splits": splits,
+        "content_sha256": combine(f"{n}:{splits[n]['content_sha256']}" for n in splits),
+    }
+
+
+def _summary(config: PrepareConfig, catalog: Catalog, index: dict, path: Path) -> None:
+    if not config.progress:
+        return
+    counts = ", ".join(f"{name} {entry['count']:,}" for name, entry in index["splits"].items())
+    console.print(f"[green]prepared[/] {index['name']}: {counts} ({index['num_classes']} classes) -> {path}")
+    for reason, n in catalog.skipped.items():
+        console.print(f"  skipped {n:,} {reason}")
+    if catalog.examples_of_skipped:
+        console.print("  first skipped: " + "; ".join(catalog.examples_of_skipped[:5]))

@@ -1,0 +1,1 @@
+"""The HDF5 shard format: schema (declared once), writer, reader, verification."""

@@ -1,0 +1,86 @@
+"""Write shards atomically: a temporary name first, renamed only once the file is complete."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import h5py
+import numpy as np
+
+from charbench.shards.content import content_sha256, file_sha256
+from charbench.shards.schema import ARRAYS, CLASS_CODEPOINT, CLASS_NAME, COMPRESSION, COMPRESSION_LEVEL, image_chunk_rows
+
+
+@dataclass(frozen=True)
+class ShardInfo:
+    """What index.json records about one written shard."""
+
+    file: str
+    count: int
+    sha256: str
+    content_sha256: str
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "count": self.count, "sha256": self.sha256, "content_sha256": self.content_sha256}
+
+
+def write_shard(
+    path: Path,
+    arrays: Mapping[str, np.ndarray],
+    class_names: list[str],
+    codepoints: list[int],
+    attrs: Mapping,
+) -> ShardInfo:
+    """Write one shard file at ``path`` (via ``path.tmp``) and return its hashes.
+
+    Args:
+        path: final file name, ``<split>-00000-of-00004.h5``.
+        arrays: every array of ``schema.ARRAYS``, all with the same first dimension.
+        class_names: the dataset's class table, index = label.
+        codepoints: Unicode codepoint per class, -1 where none.
+        attrs: the shard attributes of ``schema.SHARD_ATTRS``.
+    """
+    arrays = {name: np.asarray(arrays[name], dtype=dtype) for name, (dtype, _) in ARRAYS.items()}
+    count = len(arrays["labels"])
+    if any(len(a) != count for a in arrays.values()):
+        raise ValueError(f"arrays of unequal length for {path.name}: { {k: len(a) for k, a in arrays.items()} }")
+    tmp = path.with_name(path.name + ".tmp")
+    with h5py.File(tmp, "w", track_order=True) as f:
+        for name, a in arrays.items():
+            _create(f, name, a)
+        f.create_dataset(CLASS_NAME, data=np.array(class_names, dtype=h5py.string_dtype("utf-8")), track_times=False)
+        f.create_dataset(CLASS_CODEPOINT, data=np.asarray(codepoints, dtype=np.int32), track_times=False)
+        for key, value in attrs.items():
+            f.attrs[key] = value
+    _fsync(tmp)
+    os.replace(tmp, path)
+    return ShardInfo(path.name, count, file_sha256(path), content_sha256(arrays, class_names, codepoints, attrs))
+
+
+def _create(f: h5py.File, name: str, a: np.ndarray) -> None:
+    # track_times=False: HDF5 would otherwise stamp each object with its creation time.
+    if a.ndim == 3:
+        rows = image_chunk_rows(a.shape[1] if a.shape[1] else 1)
+        chunks = (max(1, min(rows, len(a))), *a.shape[1:]) if len(a) else None
+    else:
+        chunks = (max(1, min(1 << 16, len(a))),) if len(a) else None
+    f.create_dataset(
+        name,
+        data=a,
+        chunks=chunks,
+        compression=COMPRESSION if chunks else None,
+        compression_opts=COMPRESSION_LEVEL if chunks else None,
+        shuffle=False,
+        track_times=False,
+    )
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
