@@ -82,7 +82,7 @@ def prepare(config: PrepareConfig) -> Path:
             catalog = converter.scan()
         if len(catalog) == 0:
             raise OptionError(f"no examples found for {config.name} in {config.source}")
-        norm = _normalization(config, cls, catalog)
+        norm = _normalization(config, cls, catalog, converter)
         group_key = _group_key(config, cls, catalog)
         plan = _plan(config, cls, catalog, group_key)
         final = Path(config.out or prepared_root()) / (config.output_name or config.name)
@@ -121,13 +121,15 @@ def resolve_source(name: str, source: Path | None, data_root=None) -> Path:
     )
 
 
-def _normalization(config: PrepareConfig, cls, catalog: Catalog) -> Normalization:
+def _normalization(config: PrepareConfig, cls, catalog: Catalog, converter: Converter) -> Normalization:
     d = cls.defaults
     size = config.size or d.size or catalog.native_size
     if size is None:
         raise OptionError(f"{config.name}: images differ in size; choose an output size with --size")
     if not 4 <= size <= 1024:
         raise OptionError(f"--size must be between 4 and 1024; got {size}")
+    if converter.set_output_size(size):
+        catalog.native_size = size
     center = config.center or d.center
     if center == "none" and size != catalog.native_size:
         center = "mass"  # resizing needs a crop-and-fit mode; MNIST's centre of mass is the field's default

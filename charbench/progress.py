@@ -8,7 +8,8 @@ from contextlib import nullcontext
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-console = Console(stderr=True)
+console = Console(stderr=True)  # progress, status and errors
+stdout = Console()  # results a user may pipe or capture (tables, paths)
 
 
 class _Silent:

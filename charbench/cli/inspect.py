@@ -19,7 +19,7 @@ def _run(args) -> int:
     from rich.table import Table
 
     from charbench.inspect import balance_plot, sample_grid, summarize
-    from charbench.progress import console
+    from charbench.progress import stdout as console
 
     info = summarize(args.path)
     table = Table(title=f"{info['name']}: {info['num_classes']} classes, {info['image_size']}x{info['image_size']}")

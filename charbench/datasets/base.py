@@ -94,6 +94,11 @@ class Converter:
     def load(self, rows: np.ndarray):
         raise NotImplementedError
 
+    def set_output_size(self, size: int) -> bool:
+        """Renderers of vector data (pen strokes) draw straight at the output size: return True to promise
+        that ``load`` yields ``[n, size, size]`` images (normalisation then defaults to a no-op)."""
+        return False
+
     def source_files(self) -> list[Path]:
         """Raw files whose sha256 index.json records (all of them, or a manifest of many)."""
         return []

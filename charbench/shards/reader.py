@@ -61,9 +61,10 @@ class SplitReader:
         if version != SCHEMA_VERSION:
             f.close()
             raise ShardFormatError(f"{path} has schema_version {version!r}; expected {SCHEMA_VERSION}")
-        if len(f["labels"]) != self.shard_counts[i]:
+        found = len(f["labels"])
+        if found != self.shard_counts[i]:
             f.close()
-            raise ShardFormatError(f"{path} holds {len(f['labels'])} examples; index.json says {self.shard_counts[i]}")
+            raise ShardFormatError(f"{path} holds {found} examples; index.json says {self.shard_counts[i]}")
         return f
 
     def _column(self, name: str) -> np.ndarray:
