@@ -42,3 +42,7 @@ class DatasetExistsError(CharbenchError, FileExistsError):
 
 class OptionError(CharbenchError, ValueError):
     """An option that does not apply, or has a value out of range."""
+
+
+class ReportFormatError(FormatError):
+    """A benchmark run folder lacks report.json, or holds one in a schema this charbench does not read."""

@@ -1,0 +1,240 @@
+"""Safe archives: unsafe zip/tar entries refused, nothing written outside dest, junk skipped, folder == archive."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from charbench.errors import ArchiveError, FormatError, RawDataNotFoundError
+from charbench.io.archive import SourceTree, is_junk, open_archive, safe_extract
+
+FILES = {"set/a/0001_01.png": b"png-a", "set/b/0002_02.png": b"png-b", "set/readme.txt": b"hello"}
+JUNK = {"__MACOSX/set/._0001_01.png": b"x", "set/.DS_Store": b"x", "set/a/._0001_01.png": b"x", "set/Thumbs.db": b"x"}
+
+
+def make_zip(path: Path, entries: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(zipfile.ZipInfo(name), data)
+    return path
+
+
+def make_tar(path: Path, entries: dict[str, bytes], mode: str = "w") -> Path:
+    with tarfile.open(path, mode) as tf:
+        for name, data in entries.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+def tar_with(path: Path, info: tarfile.TarInfo) -> Path:
+    with tarfile.open(path, "w") as tf:
+        tf.addfile(info)
+    return path
+
+
+@pytest.fixture(params=["zip", "tar", "tar.gz"])
+def good_archive(request, tmp_path) -> Path:
+    entries = {**FILES, **JUNK}
+    if request.param == "zip":
+        return make_zip(tmp_path / "set.zip", entries)
+    return make_tar(tmp_path / f"set.{request.param}", entries, "w:gz" if request.param == "tar.gz" else "w")
+
+
+def test_members_and_read(good_archive):
+    with open_archive(good_archive) as archive:
+        assert set(archive.members()) == set(FILES) | set(JUNK)
+        assert archive.read("set/readme.txt") == b"hello"
+        with pytest.raises(ArchiveError, match="no regular-file entry 'nope'"):
+            archive.read("nope")
+
+
+def test_source_tree_skips_and_counts_junk(good_archive):
+    with SourceTree.open(good_archive) as tree:
+        assert tree.files() == sorted(FILES)
+        assert tree.junk_count == len(JUNK)
+        assert tree.files("*.png") == ["set/a/0001_01.png", "set/b/0002_02.png"]
+        assert tree.read_bytes("set/b/0002_02.png") == b"png-b"
+        assert tree.name == "set"
+
+
+def test_source_tree_treats_a_folder_like_the_archive(tmp_path):
+    root = tmp_path / "set_folder"
+    for name, data in {**FILES, **JUNK}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    tree = SourceTree.open(root)
+    assert (tree.files(), tree.junk_count, tree.name) == (sorted(FILES), len(JUNK), "set_folder")
+    assert tree.read_bytes("set/readme.txt") == b"hello"
+    with pytest.raises(ArchiveError, match=r"'\.\.'"):
+        tree.read_bytes("../outside.txt")
+    with pytest.raises(RawDataNotFoundError):
+        tree.read_bytes("set/missing.png")
+
+
+def test_source_tree_refuses_missing_paths_and_non_archives(tmp_path):
+    with pytest.raises(RawDataNotFoundError):
+        SourceTree.open(tmp_path / "absent")
+    (tmp_path / "notes.txt").write_text("not an archive")
+    with pytest.raises(FormatError, match="not a zip or tar"):
+        SourceTree.open(tmp_path / "notes.txt")
+
+
+@pytest.mark.parametrize("name", ["../evil.txt", "set/../../evil.txt", "/abs/evil.txt", "C:/evil.txt", "..\\evil"])
+def test_zip_with_escaping_names_is_refused(tmp_path, name):
+    path = make_zip(tmp_path / "evil.zip", {"ok.txt": b"ok", name: b"pwned"})
+    with pytest.raises(ArchiveError) as info:
+        open_archive(path)
+    assert str(path) in str(info.value) and repr(name) in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["../evil.txt", "/abs/evil.txt", "a/../../evil.txt"])
+def test_tar_with_escaping_names_is_refused(tmp_path, name):
+    path = make_tar(tmp_path / "evil.tar", {"ok.txt": b"ok", name: b"pwned"})
+    with pytest.raises(ArchiveError, match="unsafe entry"):
+        open_archive(path)
+
+
+def test_zip_symlink_entry_is_refused(tmp_path):
+    path = tmp_path / "link.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        info = zipfile.ZipInfo("set/link")
+        info.create_system = 3
+        info.external_attr = 0o120777 << 16
+        zf.writestr(info, "/etc/passwd")
+    with pytest.raises(ArchiveError, match="'set/link'.*symlink"):
+        open_archive(path)
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"), [(tarfile.SYMTYPE, "symlink"), (tarfile.LNKTYPE, "hardlink"), (tarfile.CHRTYPE, "device")]
+)
+def test_tar_links_and_devices_are_refused(tmp_path, kind, message):
+    info = tarfile.TarInfo("set/special")
+    info.type = kind
+    info.linkname = "/etc/passwd"
+    path = tar_with(tmp_path / "special.tar", info)
+    with pytest.raises(ArchiveError, match=f"'set/special'.*{message}"):
+        open_archive(path)
+
+
+def _zip_declaring(path: Path, declared: int) -> Path:
+    """A zip whose central directory claims ``declared`` uncompressed bytes for a 5-byte entry."""
+    make_zip(path, {"big.bin": b"small"})
+    data = bytearray(path.read_bytes())
+    central = data.index(b"PK\x01\x02")
+    data[central + 24 : central + 28] = struct.pack("<I", declared)  # uncompressed size field
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_zip_with_huge_declared_size_is_refused_before_reading(tmp_path):
+    path = _zip_declaring(tmp_path / "bomb.zip", 0xF0000000)
+    with open_archive(path) as archive:
+        assert archive.size("big.bin") == 0xF0000000
+        with pytest.raises(ArchiveError, match="'big.bin'.*declares 4026531840 bytes"):
+            archive.read("big.bin")
+    dest = tmp_path / "out"
+    with pytest.raises(ArchiveError, match="declares"):
+        safe_extract(path, dest)
+    assert list(dest.iterdir()) == []
+
+
+def test_tar_header_claiming_a_terabyte_is_refused(tmp_path):
+    info = tarfile.TarInfo("big.bin")
+    info.size = 1 << 40
+    path = tmp_path / "bomb.tar"
+    path.write_bytes(info.tobuf(format=tarfile.GNU_FORMAT) + b"\0" * 1024)
+    with pytest.raises(ArchiveError, match="bomb.tar"):
+        open_archive(path)
+    with pytest.raises(ArchiveError):
+        safe_extract(path, tmp_path / "out")
+    assert not any((tmp_path / "out").iterdir())
+
+
+def test_tar_member_over_the_cap_is_refused_before_reading(tmp_path):
+    path = make_tar(tmp_path / "big.tar.gz", {"big.bin": bytes(1 << 20)}, "w:gz")
+    with (
+        open_archive(path, max_member_size=1 << 16) as archive,
+        pytest.raises(ArchiveError, match="'big.bin'.*declares 1048576 bytes"),
+    ):
+        archive.read("big.bin")
+    with pytest.raises(ArchiveError, match="declares"):
+        safe_extract(path, tmp_path / "out", max_member_size=1 << 16)
+    assert not any((tmp_path / "out").iterdir())
+
+
+def test_read_cap_is_per_call(tmp_path):
+    path = make_zip(tmp_path / "a.zip", {"f.bin": b"x" * 100})
+    with open_archive(path, max_member_size=10) as archive:
+        with pytest.raises(ArchiveError, match="cap"):
+            archive.read("f.bin")
+        assert archive.read("f.bin", max_size=100) == b"x" * 100
+
+
+def test_safe_extract_writes_only_under_dest(good_archive, tmp_path):
+    dest = tmp_path / "out"
+    written = safe_extract(good_archive, dest)
+    assert all(p.is_relative_to(dest.resolve()) for p in written)
+    assert (dest / "set/readme.txt").read_bytes() == b"hello"
+    assert len(written) == len(FILES) + len(JUNK)
+
+
+def test_safe_extract_of_an_evil_archive_writes_nothing_anywhere(tmp_path):
+    path = make_tar(tmp_path / "evil.tar", {"fine.txt": b"ok", "../escaped.txt": b"pwned"})
+    dest = tmp_path / "deep" / "out"
+    with pytest.raises(ArchiveError):
+        safe_extract(path, dest)
+    assert not (tmp_path / "deep" / "escaped.txt").exists() and not (dest / "fine.txt").exists()
+
+
+def test_safe_extract_does_not_follow_a_symlink_already_in_dest(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dest = tmp_path / "out"
+    dest.mkdir()
+    os.symlink(outside, dest / "set")
+    with pytest.raises(ArchiveError, match="outside"):
+        safe_extract(make_zip(tmp_path / "a.zip", {"set/file.txt": b"pwned"}), dest)
+    assert list(outside.iterdir()) == []
+
+
+def test_corrupt_member_data_is_an_archive_error(tmp_path):
+    path = make_zip(tmp_path / "crc.zip", {"f.txt": b"hello world"})
+    path.write_bytes(path.read_bytes().replace(b"hello world", b"HELLO world"))
+    with open_archive(path) as archive, pytest.raises(ArchiveError, match="cannot read entry 'f.txt'.*crc.zip"):
+        archive.read("f.txt")
+
+
+def test_corrupt_and_foreign_files_are_archive_errors(tmp_path):
+    (tmp_path / "fake.zip").write_bytes(b"PK\x03\x04 definitely not a zip")
+    with pytest.raises(ArchiveError, match="fake.zip"):
+        open_archive(tmp_path / "fake.zip")
+    with pytest.raises(RawDataNotFoundError):
+        open_archive(tmp_path / "missing.zip")
+
+
+@pytest.mark.parametrize(
+    ("path", "junk"),
+    [
+        (".DS_Store", True), ("a/b/.DS_Store", True), ("__MACOSX/a/x.png", True), ("a/._x.tiff", True),
+        ("Thumbs.db", True), ("a/x.png", False), ("a/.hidden_but_real.txt", False), ("MACOSX/x.png", False),
+    ],
+)  # fmt: skip
+def test_is_junk(path, junk):
+    assert is_junk(path) is junk
+
+
+@pytest.mark.realdata
+def test_real_omniglot_strokes_zip_has_junk_that_is_skipped(real_data):
+    with SourceTree.open(real_data / "omniglot" / "strokes_background_small1.zip") as tree:
+        assert tree.junk_count > 0
+        assert len(tree.files("*.txt")) == 2720
+        assert not any(is_junk(f) for f in tree.files())
