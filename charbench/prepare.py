@@ -5,12 +5,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -22,13 +26,13 @@ from charbench import splits as splitting
 from charbench.balance import resample
 from charbench.datasets import DATASETS
 from charbench.datasets.base import Catalog, Converter
-from charbench.errors import OptionError, RawDataNotFoundError
+from charbench.errors import DatasetExistsError, OptionError, RawDataNotFoundError
 from charbench.paths import prepared_root, raw_dir
 from charbench.progress import console, progress_bar
 from charbench.render import Normalization, ShardTask, build_shard, build_shard_in_worker, init_worker
-from charbench.shards.content import combine
+from charbench.shards import ledger
 from charbench.shards.index import write_index
-from charbench.shards.schema import DEFAULT_SHARD_SIZE, SCHEMA_VERSION, SPLITS, num_shards, shard_name
+from charbench.shards.schema import DEFAULT_SHARD_SIZE, INDEX_FILE, SCHEMA_VERSION, SPLITS, num_shards, shard_name
 from charbench.shards.staging import StagedDataset
 from charbench.sources import describe_sources
 
@@ -58,6 +62,9 @@ class PrepareConfig:
     balance_mode: str = "both"
     min_count: int = 0
     workers: int | None = None
+    shard_index: int = 0
+    num_shards: int | None = None  # array-job mode: build only shards k with k % num_shards == shard_index
+    resume: bool = False
     force: bool = False
     strict: bool = False
     progress: bool = True
@@ -74,7 +81,7 @@ class Plan:
 
 
 def prepare(config: PrepareConfig) -> Path:
-    """Run a whole prepare; returns the dataset folder (``<out>/<name>``)."""
+    """Run a whole prepare (or one array-job slice of it); returns the dataset folder (``<out>/<name>``)."""
     cls = DATASETS.get(config.name)
     converter: Converter = cls(config.source, strict=config.strict, **config.options)
     try:
@@ -86,16 +93,48 @@ def prepare(config: PrepareConfig) -> Path:
         group_key = _group_key(config, cls, catalog)
         plan = _plan(config, cls, catalog, group_key)
         final = Path(config.out or prepared_root()) / (config.output_name or config.name)
-        with StagedDataset(final, force=config.force) as stage:
-            tasks = _tasks(config, stage.tmp, norm, plan)
-            infos = _run_tasks(config, converter, catalog, norm, group_key, tasks)
-            index = _index(config, converter, catalog, norm, group_key, plan, tasks, infos)
+        run = partial(_build, config, converter, catalog, norm, group_key, plan)
+        if config.num_shards:
+            return _prepare_slice(config, final, run)
+        with StagedDataset(final, force=config.force, resume=config.resume) as stage:
+            run(stage.tmp, keep_other=False)
+            index = ledger.assemble(stage.tmp)
             write_index(stage.tmp, index)
+            ledger.clear(stage.tmp)
             path = stage.commit()
         _summary(config, catalog, index, path)
         return path
     finally:
         converter.close()
+
+
+def _build(config, converter, catalog, norm, group_key, plan, folder: Path, keep_other: bool) -> None:
+    """Record the plan in ``folder`` and render every shard of it (of this slice) not already finished."""
+    tasks = _tasks(config, folder, norm, plan)
+    record = _plan_record(config, converter, catalog, norm, plan, tasks)
+    ledger.write_plan(folder, record, keep_other=keep_other)
+    if config.num_shards:
+        tasks = [t for k, t in enumerate(tasks) if k % config.num_shards == config.shard_index]
+    done = ledger.finished(folder)
+    todo = [t for t in tasks if t.path.name not in done]
+    if len(todo) < len(tasks) and config.progress:
+        console.print(f"reusing {len(tasks) - len(todo)} finished shard(s) whose hashes verify")
+    _run_tasks(config, converter, catalog, norm, group_key, todo)
+
+
+def _prepare_slice(config: PrepareConfig, final: Path, run) -> Path:
+    if not 0 <= config.shard_index < config.num_shards:
+        raise OptionError(f"--shard-index must be in 0..{config.num_shards - 1}; got {config.shard_index}")
+    if (final / INDEX_FILE).exists():
+        if not config.force:
+            raise DatasetExistsError(f"{final} is already prepared; pass --force to replace it")
+        shutil.rmtree(final)
+    final.mkdir(parents=True, exist_ok=True)
+    run(final, keep_other=not config.force)
+    if config.progress:
+        console.print(f"[green]slice {config.shard_index}/{config.num_shards} done[/] in {final}; "
+                      f"when every slice is: charbench index {final}")
+    return final
 
 
 class _nullctx:
@@ -179,7 +218,7 @@ def _histogram(catalog: Catalog, rows: np.ndarray) -> list[int]:
 
 
 def _tasks(config: PrepareConfig, folder: Path, norm: Normalization, plan: Plan) -> list[ShardTask]:
-    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     balance = "none" if config.balance is None else f"{config.balance}/{config.balance_mode}"
     tasks = []
     for split, rows in plan.rows.items():
@@ -193,7 +232,9 @@ def _tasks(config: PrepareConfig, folder: Path, norm: Normalization, plan: Plan)
     return tasks
 
 
-def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTask]):
+def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTask]) -> None:
+    if not tasks:
+        return
     workers = min(config.workers or os.cpu_count() or 1, len(tasks))
     total = sum(len(t.rows) for t in tasks)
     infos: list = [None] * len(tasks)
@@ -217,39 +258,37 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
                 futures = {pool.submit(build_shard_in_worker, t): i for i, t in enumerate(tasks)}
                 for fut in as_completed(futures):
                     done(futures[fut], fut.result())
-    return infos
 
 
-def _index(config, converter, catalog, norm, group_key, plan: Plan, tasks, infos) -> dict:
-    splits: dict[str, dict] = {}
-    for task, info in zip(tasks, infos):
-        entry = splits.setdefault(task.attrs["split"], {"count": 0, "shards": []})
-        entry["count"] += info.count
-        entry["shards"].append(info.as_dict())
-    for name, entry in splits.items():
-        entry["content_sha256"] = combine(s["content_sha256"] for s in entry["shards"])
-        entry["class_counts"] = _histogram(catalog, plan.rows[name])
-        entry["varied_copies"] = int((plan.variants[name] > 0).sum())
-    return {
+def _plan_record(config, converter, catalog, norm, plan: Plan, tasks: list[ShardTask]) -> dict:
+    """The ledger plan: index.json without its shard hashes, the task list, and a fingerprint of both."""
+    index = {
         "schema_version": SCHEMA_VERSION,
         "name": config.output_name or config.name,
         "converter": config.name,
         "charbench_version": charbench.__version__,
-        "created_utc": tasks[0].attrs["created_utc"],
+        "created_utc": tasks[0].attrs["created_utc"] if tasks else None,
         "image_size": norm.size,
         "num_classes": len(catalog.classes),
         "classes": [{"name": c.name, "codepoint": c.codepoint if c.codepoint >= 0 else None} for c in catalog.classes],
         "normalization": norm.as_dict(),
         "split": plan.balance["split"],
         "balance": plan.balance["balance"],
-        "options": {k: v for k, v in converter.opts.items()},
+        "options": dict(converter.opts),
         "sources": describe_sources(converter.source_files(), converter.source),
         "skipped": catalog.skipped,
         "skipped_examples": catalog.examples_of_skipped[:20],
         "notes": catalog.notes,
-        "splits": splits,
-        "content_sha256": combine(f"{n}:{splits[n]['content_sha256']}" for n in splits),
     }
+    split_stats = {name: {"class_counts": _histogram(catalog, plan.rows[name]),
+                          "varied_copies": int((plan.variants[name] > 0).sum())} for name in plan.rows}
+    task_list = [{"file": t.path.name, "split": t.attrs["split"], "count": len(t.rows)} for t in tasks]
+    h = hashlib.sha256()
+    stable = {k: v for k, v in index.items() if k not in ("created_utc", "charbench_version")}
+    h.update(json.dumps([stable, split_stats, task_list, config.shard_size], sort_keys=True, default=str).encode())
+    for t in tasks:
+        h.update(t.rows.tobytes() + t.variants.tobytes())
+    return {"fingerprint": h.hexdigest(), "index": index, "split_stats": split_stats, "tasks": task_list}
 
 
 def _summary(config: PrepareConfig, catalog: Catalog, index: dict, path: Path) -> None:

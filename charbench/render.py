@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from charbench.datasets.base import Catalog, Converter
+from charbench.shards.ledger import record_shard
 from charbench.shards.writer import ShardInfo, write_shard
 
 
@@ -75,7 +77,11 @@ def build_shard(converter: Converter, catalog: Catalog, norm: Normalization, gro
               "source_ids": catalog.source_ids[rows], "variants": task.variants}
     names = [c.name for c in catalog.classes]
     codepoints = [c.codepoint for c in catalog.classes]
-    return write_shard(task.path, arrays, names, codepoints, task.attrs)
+    info = write_shard(task.path, arrays, names, codepoints, task.attrs)
+    record_shard(task.path.parent, info)
+    if delay := float(os.environ.get("CHARBENCH_SHARD_DELAY", 0)):
+        time.sleep(delay)  # fault-injection hook: lets interruption tests kill a run between shards
+    return info
 
 
 # Worker-process state: the scanned converter and catalog arrive once, through the pool initializer.

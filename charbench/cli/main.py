@@ -11,7 +11,7 @@ import charbench
 from charbench.errors import CharbenchError
 
 # One module per subcommand, each with register(subparsers) and _run(args) -> int.
-COMMANDS = ["prepare", "verify", "inspect"]
+COMMANDS = ["datasets", "fetch", "prepare", "index", "verify", "inspect"]
 
 
 def build_parser() -> argparse.ArgumentParser:

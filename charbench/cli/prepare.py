@@ -35,6 +35,9 @@ def register(sub) -> None:
     r = p.add_argument_group("run")
     r.add_argument("--shard-size", type=int, default=None, help="examples per shard")
     r.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    r.add_argument("--shard-index", type=int, default=0, help="array-job mode: this task's slice (0-based)")
+    r.add_argument("--num-shards", type=int, help="array-job mode: number of slices; then run charbench index")
+    r.add_argument("--resume", action="store_true", help="reuse finished shards of an interrupted run")
     r.add_argument("--force", action="store_true", help="replace an existing prepared dataset")
     r.add_argument("--strict", action="store_true", help="fail on any skipped input instead of counting it")
     r.add_argument("--quiet", action="store_true", help="no progress output")
@@ -60,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
         binarize=args.binarize, center=args.center, margin=args.margin, invert=args.invert, split=args.split,
         fractions=args.fractions, val_fraction=args.val_fraction, group_by=args.group_by, seed=args.seed,
         balance=args.balance, balance_mode=args.balance_mode, min_count=args.min_count, workers=args.workers,
-        force=args.force, strict=args.strict, progress=not args.quiet, options=options,
+        shard_index=args.shard_index, num_shards=args.num_shards, resume=args.resume, force=args.force, strict=args.strict, progress=not args.quiet, options=options,
         **({"shard_size": args.shard_size} if args.shard_size else {}),
     )
     prepare(config)

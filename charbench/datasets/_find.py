@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from charbench.errors import FormatError, RawDataNotFoundError
+from charbench.io.archive import is_archive, open_archive
 
 
 def variants(name: str) -> list[str]:
@@ -40,21 +40,18 @@ def find_file(source: Path, name: str, prefer: str | None = None) -> Path | None
 
 
 def extract_from_zip(source: Path, name: str, workdir: Path) -> Path | None:
-    """Find ``name`` inside a zip under ``source`` (e.g. EMNIST's gzip.zip) and extract that member alone."""
-    zips = [source] if source.is_file() and source.suffix == ".zip" else sorted(Path(source).rglob("*.zip"))
-    for zpath in zips:
-        try:
-            with zipfile.ZipFile(zpath) as zf:
-                for member in zf.namelist():
-                    if Path(member).name in variants(name) and not member.endswith("/"):
-                        out = workdir / Path(member).name
-                        workdir.mkdir(parents=True, exist_ok=True)
-                        with zf.open(member) as src, open(out, "wb") as dst:
-                            while block := src.read(1 << 20):
-                                dst.write(block)
-                        return out
-        except zipfile.BadZipFile:
-            raise FormatError(f"{zpath}: not a readable zip archive") from None
+    """Find ``name`` inside an archive under ``source`` (e.g. EMNIST's gzip.zip) and extract that member alone."""
+    source = Path(source)
+    archives = [source] if source.is_file() and is_archive(source) else sorted(
+        p for p in source.rglob("*") if p.is_file() and is_archive(p)) if source.is_dir() else []
+    for path in archives:
+        with open_archive(path) as archive:
+            for member in archive.members():
+                if PurePosixPath(member).name in variants(name):
+                    out = workdir / PurePosixPath(member).name
+                    workdir.mkdir(parents=True, exist_ok=True)
+                    archive.extract_member(member, out)
+                    return out
     return None
 
 

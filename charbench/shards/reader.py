@@ -6,8 +6,8 @@ Files are opened lazily and per call, so a reader can be handed to DataLoader wo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import h5py
 import numpy as np
@@ -16,7 +16,7 @@ from charbench.errors import ShardFormatError
 from charbench.shards.index import list_datasets, read_index
 from charbench.shards.schema import SCHEMA_VERSION
 
-__all__ = ["SplitReader", "open_dataset", "list_datasets"]
+__all__ = ["SplitReader", "list_datasets", "open_dataset"]
 
 
 class SplitReader:

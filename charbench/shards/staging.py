@@ -19,22 +19,26 @@ class StagedDataset:
     the next run removes.
     """
 
-    def __init__(self, final: Path, force: bool = False):
+    def __init__(self, final: Path, force: bool = False, resume: bool = False):
         self.final = Path(final)
         self.force = force
+        self.resume = resume
         self.parent = self.final.parent
         self.tmp = self.parent / f".{self.final.name}.tmp-{os.getpid()}"
         self._lock_fd: int | None = None
 
-    def __enter__(self) -> "StagedDataset":
+    def __enter__(self) -> StagedDataset:
         self.parent.mkdir(parents=True, exist_ok=True)
         self._lock()
         if (self.final / INDEX_FILE).exists() and not self.force:
             self._unlock()
             raise DatasetExistsError(f"{self.final} is already prepared; pass --force to replace it")
-        for stale in self.parent.glob(f".{self.final.name}.tmp-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        self.tmp.mkdir()
+        stale = sorted(self.parent.glob(f".{self.final.name}.tmp-*"), key=lambda p: p.stat().st_mtime)
+        if self.resume and stale:
+            os.replace(stale.pop(), self.tmp)  # the newest interrupted build; its ledger says what is reusable
+        for folder in stale:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.tmp.mkdir(exist_ok=True)
         return self
 
     def commit(self) -> Path:

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 import h5py
 import numpy as np
 
 from charbench.shards.content import content_sha256, file_sha256
-from charbench.shards.schema import ARRAYS, CLASS_CODEPOINT, CLASS_NAME, COMPRESSION, COMPRESSION_LEVEL, image_chunk_rows
+from charbench.shards.schema import (
+    ARRAYS,
+    CLASS_CODEPOINT,
+    CLASS_NAME,
+    COMPRESSION,
+    COMPRESSION_LEVEL,
+    image_chunk_rows,
+)
 
 
 @dataclass(frozen=True)
