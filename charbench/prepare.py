@@ -12,6 +12,7 @@ import os
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -85,13 +86,13 @@ def prepare(config: PrepareConfig) -> Path:
     cls = DATASETS.get(config.name)
     converter: Converter = cls(config.source, strict=config.strict, **config.options)
     try:
-        with console.status(f"scanning {config.source}", spinner="dots") if config.progress else _nullctx():
+        with console.status(f"scanning {config.source}", spinner="dots") if config.progress else nullcontext():
             catalog = converter.scan()
         if len(catalog) == 0:
             raise OptionError(f"no examples found for {config.name} in {config.source}")
-        norm = _normalization(config, cls, catalog, converter)
-        group_key = _group_key(config, cls, catalog)
-        plan = _plan(config, cls, catalog, group_key)
+        norm = _normalization(config, catalog, converter)
+        group_key = _group_key(config, converter, catalog)
+        plan = _plan(config, converter, catalog, group_key)
         final = Path(config.out or prepared_root()) / (config.output_name or config.name)
         run = partial(_build, config, converter, catalog, norm, group_key, plan)
         if config.num_shards:
@@ -137,14 +138,6 @@ def _prepare_slice(config: PrepareConfig, final: Path, run) -> Path:
     return final
 
 
-class _nullctx:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 def resolve_source(name: str, source: Path | None, data_root=None) -> Path:
     """``--source`` when given; else the fetched raw files under the data root; else a message saying what to do."""
     if source is not None:
@@ -160,8 +153,8 @@ def resolve_source(name: str, source: Path | None, data_root=None) -> Path:
     )
 
 
-def _normalization(config: PrepareConfig, cls, catalog: Catalog, converter: Converter) -> Normalization:
-    d = cls.defaults
+def _normalization(config: PrepareConfig, catalog: Catalog, converter: Converter) -> Normalization:
+    d = converter.defaults
     size = config.size or d.size or catalog.native_size
     if size is None:
         raise OptionError(f"{config.name}: images differ in size; choose an output size with --size")
@@ -176,17 +169,17 @@ def _normalization(config: PrepareConfig, cls, catalog: Catalog, converter: Conv
                          margin=d.margin if config.margin is None else config.margin, invert=config.invert or d.invert)
 
 
-def _group_key(config: PrepareConfig, cls, catalog: Catalog) -> str | None:
-    key = config.group_by or cls.defaults.group_by or next(iter(catalog.groups), None)
+def _group_key(config: PrepareConfig, converter: Converter, catalog: Catalog) -> str | None:
+    key = config.group_by or converter.defaults.group_by or next(iter(catalog.groups), None)
     if key is not None and key not in catalog.groups:
         have = ", ".join(catalog.groups) or "none"
         raise OptionError(f"--group-by {key}: {config.name} has no such grouping (it has: {have})")
     return key
 
 
-def _plan(config: PrepareConfig, cls, catalog: Catalog, group_key: str | None) -> Plan:
-    method = config.split or (cls.defaults.split if catalog.official is not None or cls.defaults.split != "official"
-                              else "random")
+def _plan(config: PrepareConfig, converter: Converter, catalog: Catalog, group_key: str | None) -> Plan:
+    default = converter.defaults.split
+    method = config.split or (default if catalog.official is not None or default != "official" else "random")
     groups = catalog.groups[group_key] if group_key else np.full(len(catalog), -1, np.int32)
     if method == "group" and not (groups >= 0).any():
         raise OptionError(f"--split group: {config.name} has no group ids in {config.source}; use --split random")
@@ -253,11 +246,23 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
                 done(i, build_shard(converter, catalog, norm, group_key, task))
         else:
             threads = max(1, (os.cpu_count() or 1) // workers)
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=init_worker,
+            with ProcessPoolExecutor(workers, mp_context=_worker_context(), initializer=init_worker,
                                      initargs=(converter, catalog, norm, group_key, threads)) as pool:
                 futures = {pool.submit(build_shard_in_worker, t): i for i, t in enumerate(tasks)}
                 for fut in as_completed(futures):
                     done(futures[fut], fut.result())
+
+
+def _worker_context():
+    """forkserver where the platform has it: children fork from a clean server that has charbench imported
+    (cheap to start, unlike spawn) and has never started numba threads (unlike a plain fork of this process)."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return get_context("spawn")
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(["charbench.render", "charbench.datasets", "charbench.kernels"])
+    return ctx
 
 
 def _plan_record(config, converter, catalog, norm, plan: Plan, tasks: list[ShardTask]) -> dict:
