@@ -20,7 +20,7 @@ def summarize(dataset_dir: Path) -> dict:
         nonzero = counts[counts > 0]
         out["splits"][split] = {
             "count": entry["count"],
-            "classes_present": int(len(nonzero)),
+            "classes_present": len(nonzero),
             "imbalance_ratio": float(nonzero.max() / nonzero.min()) if len(nonzero) else None,
             "largest": [(names[i], int(counts[i])) for i in np.argsort(-counts, kind="stable")[:5]],
             "smallest": [(names[i], int(counts[i])) for i in np.argsort(counts, kind="stable")[:5] if counts[i] > 0],

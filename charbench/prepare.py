@@ -28,7 +28,8 @@ from charbench.balance import resample
 from charbench.datasets import DATASETS
 from charbench.datasets.base import Catalog, Converter
 from charbench.errors import DatasetExistsError, OptionError, RawDataNotFoundError
-from charbench.paths import prepared_root, raw_dir
+from charbench.manifest import load_manifest, raw_dir_for
+from charbench.paths import prepared_root
 from charbench.progress import console, progress_bar
 from charbench.render import Normalization, ShardTask, build_shard, build_shard_in_worker, init_worker
 from charbench.shards import ledger
@@ -144,7 +145,9 @@ def resolve_source(name: str, source: Path | None, data_root=None) -> Path:
         if not Path(source).exists():
             raise RawDataNotFoundError(f"--source {source} does not exist")
         return Path(source)
-    fetched = raw_dir(name, data_root)
+    if name not in load_manifest():
+        raise RawDataNotFoundError(f"{name} is a generic converter with no download: pass --source DIR")
+    fetched = raw_dir_for(name, data_root)
     if fetched.is_dir() and any(fetched.iterdir()):
         return fetched
     raise RawDataNotFoundError(
