@@ -181,8 +181,8 @@ def _group_key(config: PrepareConfig, converter: Converter, catalog: Catalog) ->
 
 
 def _plan(config: PrepareConfig, converter: Converter, catalog: Catalog, group_key: str | None) -> Plan:
-    default = converter.defaults.split
-    method = config.split or (default if catalog.official is not None or default != "official" else "random")
+    d = converter.defaults
+    method = config.split or (d.split if catalog.official is not None or d.split != "official" else d.fallback_split)
     groups = catalog.groups[group_key] if group_key else np.full(len(catalog), -1, np.int32)
     if method == "group" and not (groups >= 0).any():
         raise OptionError(f"--split group: {config.name} has no group ids in {config.source}; use --split random")

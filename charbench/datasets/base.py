@@ -68,6 +68,7 @@ class Defaults:
     margin: int = 2
     invert: str = "auto"
     split: str = "official"
+    fallback_split: str = "random"  # used when the default is "official" and the source has no published split
     group_by: str | None = None  # first key of Catalog.groups when None
 
 
