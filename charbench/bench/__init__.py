@@ -1,0 +1,1 @@
+"""Benchmarks: suites, the training runner, metrics, resource monitor and reports (imports torch lazily)."""

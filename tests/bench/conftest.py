@@ -1,0 +1,19 @@
+"""Fixtures of the bench tests: synthetic prepared datasets in a temporary folder."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from synthetic_shards import write_dataset
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture
+def make_dataset(tmp_path):
+    """Factory: ``make_dataset(name, counts=..., num_classes=..., image_size=..., shard_size=...)`` -> folder."""
+
+    def factory(name: str = "tiny", **kwargs) -> Path:
+        return write_dataset(tmp_path / "prepared", name, **kwargs)
+
+    return factory
