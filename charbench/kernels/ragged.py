@@ -32,10 +32,6 @@ class Ragged:
         shapes = np.tile(np.array([[h, w]], dtype=np.int64), (n, 1))
         return cls(images.reshape(-1), offsets, shapes)
 
-    def to_list(self) -> list[np.ndarray]:
-        """The images as a list of 2-D views into ``flat``."""
-        return [self[i] for i in range(len(self))]
-
     @classmethod
     def from_list(cls, images: list[np.ndarray]) -> Ragged:
         shapes = np.array([im.shape for im in images], dtype=np.int64).reshape(-1, 2)

@@ -1,0 +1,24 @@
+"""All numba code of charbench: binarise, normalise (crop, area resize, centre), rasterise strokes, vary.
+
+Public wrappers validate their inputs and allocate outputs; the ``@jit`` kernels behind them do not.
+"""
+
+from charbench.kernels.binarize import binarize, local_thresholds, otsu_thresholds
+from charbench.kernels.normalize import normalize
+from charbench.kernels.options import parse_binarize
+from charbench.kernels.ragged import Ragged
+from charbench.kernels.rasterize import rasterize_strokes
+from charbench.kernels.vary import vary
+from charbench.kernels.warmup import warm_up
+
+__all__ = [
+    "Ragged",
+    "binarize",
+    "local_thresholds",
+    "normalize",
+    "otsu_thresholds",
+    "parse_binarize",
+    "rasterize_strokes",
+    "vary",
+    "warm_up",
+]

@@ -1,0 +1,54 @@
+"""Results do not depend on the number of threads numba uses."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+from charbench.kernels import Ragged, binarize, normalize, otsu_thresholds, rasterize_strokes, vary
+
+
+@pytest.fixture
+def one_thread():
+    before = numba.get_num_threads()
+    yield
+    numba.set_num_threads(before)
+
+
+def run_all() -> list[np.ndarray]:
+    rng = np.random.default_rng(50)
+    dense = rng.integers(0, 256, (300, 20, 20), dtype=np.uint8)
+    imgs = [rng.integers(0, 256, tuple(rng.integers(1, 70, 2)), dtype=np.uint8) for _ in range(300)]
+    ragged = Ragged.from_list(imgs)
+    pts = (rng.random((900, 2)) * 40).astype(np.float32)
+    stroke_offsets = np.arange(0, 901, 3, dtype=np.int64)
+    sample_offsets = np.arange(0, 301, 2, dtype=np.int64)
+    small = normalize(ragged, size=16)
+    return [
+        binarize(dense, "otsu"),
+        binarize(dense, "sauvola:7,0.3"),
+        binarize(ragged, "niblack").flat,
+        otsu_thresholds(ragged),
+        small,
+        normalize(ragged, size=24, binarize="sauvola", center="box"),
+        rasterize_strokes(pts, stroke_offsets, sample_offsets, size=20),
+        vary(small, np.arange(len(small)), elastic=0.05),
+    ]
+
+
+def test_results_independent_of_thread_count(one_thread):
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has a single thread on this machine")
+    numba.set_num_threads(2)
+    many = run_all()
+    numba.set_num_threads(1)
+    single = run_all()
+    for a, b in zip(many, single):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_warm_up_runs_every_kernel():
+    from charbench.kernels import warm_up
+
+    assert warm_up() >= 0.0
