@@ -1,0 +1,229 @@
+"""HPL isolated handwritten Tamil characters (HP Labs India): 156 classes, about 500 samples each.
+
+``charbench prepare hpl-tamil --source PATH`` (a folder, zip or tar), in either published form:
+
+* offline TIFF renderings, ``usr_<writer>/<class:03d>t<sample:02d>.tiff`` (bi-level, black ink on white, any size),
+  also flattened as ``154t05.usr_26.tiff`` or loose as ``154t05.tiff`` (writer unknown, group -1);
+* online UNIPEN pen data as the Lipi Toolkit ships it, ``usr_<writer>/<class>t<sample>.txt`` (see ``unipen``).
+
+``--from images|strokes`` picks one when a source holds both. macOS ``._*`` AppleDouble files, ``.DS_Store`` and
+``__MACOSX/`` are skipped and counted. A folder named train/test (``test_data``) marks the published split.
+
+Homepage: lipitk.sourceforge.net/hpl-datasets.htm (hpl-tamil-iso-char-offline / -online).
+License: free for research use under HP Labs India's terms (see the homepage); not for redistribution.
+Citation: HP Labs India, Isolated Handwritten Tamil Character Dataset (hpl-tamil-iso-char), used in the
+IWFHR 2006 Tamil character recognition competition.
+Raw format: TIFF (1-bit or 8-bit, any compression Pillow reads) or UNIPEN text, one character per file.
+
+Class table: ids 000-155 (the label is the HPL id); a ``<id> <chars or 0xXXXX codes>`` map file in the source
+names them with their Tamil Unicode strings, otherwise names stay numeric. ``source_id`` of a TIFF is its
+position among the source's TIFF files sorted by path; of a UNIPEN sample, as in the ``unipen`` converter.
+
+TIFF headers are checked at scan (compressed pages are decoded there too, since only decoding checks them):
+zero-byte or unreadable files, names that do not follow the pattern and class ids above 155 are skipped and
+counted (``--strict``: fatal). Pen-data options are the ``unipen`` converter's (``--keep-bad``, ``-O y_axis``,
+``-O pen_width``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from charbench.datasets.base import Catalog, ClassInfo, Converter, Defaults, register_dataset
+from charbench.datasets.unipen import (
+    JUNK,
+    TEXT_SUFFIXES,
+    LazySource,
+    Skips,
+    UnipenSource,
+    official_codes,
+    open_tree,
+    side_tables,
+    source_paths,
+    split_code,
+    unipen_options,
+)
+from charbench.errors import FormatError, OptionError, RawDataNotFoundError
+from charbench.io import unipen as up
+from charbench.io.archive import SourceTree
+from charbench.io.tiff import TIFF_SUFFIXES, HplName, decode_tiff, parse_hpl_name, tiff_size
+from charbench.kernels.ragged import Ragged
+
+NUM_CLASSES = 156
+BAD_NAME = "TIFF names not like 154t05.tiff, 154t05.usr_26.tiff or usr_26/154t05.tiff"
+EMPTY = "zero-byte TIFF files"
+UNREADABLE = "unreadable TIFF files"
+OUT_OF_RANGE = f"class ids outside 000-{NUM_CLASSES - 1:03d}"
+_MODALITIES = {
+    "auto": "auto",
+    "images": "images",
+    "image": "images",
+    "offline": "images",
+    "tiff": "images",
+    "strokes": "strokes",
+    "stroke": "strokes",
+    "online": "strokes",
+    "unipen": "strokes",
+}
+
+
+def class_table(unicode: dict[int, str]) -> list[ClassInfo]:
+    """The 156 HPL classes, named by the source's map where it has them (codepoint when one character)."""
+    out = []
+    for i in range(NUM_CLASSES):
+        name = unicode.get(i, f"{i:03d}")
+        out.append(ClassInfo(name, ord(name) if i in unicode and len(name) == 1 else -1))
+    return out
+
+
+def hpl_classes(labels: list[str], unicode: dict[int, str]) -> tuple[list[ClassInfo], np.ndarray]:
+    """Labels (HPL ids, or Tamil strings a segment carries) as indices into the 156-class table; -1 outside it."""
+    by_text = {text: i for i, text in unicode.items() if i < NUM_CLASSES}
+    index = [int(lab) if lab.isdigit() and int(lab) < NUM_CLASSES else by_text.get(lab, -1) for lab in labels]
+    return class_table(unicode), np.array(index, dtype=np.int32)
+
+
+class TiffTree:
+    """The offline form: HPL-named TIFFs of a folder or archive, decoded one shard at a time."""
+
+    def __init__(self, strict: bool):
+        self.skips = Skips(strict)
+        self.files: list[str] = []
+        self.reader: LazySource | None = None
+
+    def scan(self, tree: SourceTree, tiffs: list[str], unicode: dict[int, str]) -> Catalog:
+        self.files, self.reader = tiffs, LazySource(tree.path, tiffs)
+        ids, names, shapes = [], [], set()
+        for i, rel in enumerate(tiffs):
+            name, shape = self._check(rel)
+            if name is not None:
+                ids.append(i)
+                names.append(name)
+                shapes.add(shape)
+        if tree.junk_count:
+            self.skips.count(JUNK, tree.junk_count)
+        self.rows = np.array(ids, np.int64)
+        square = {h for h, w in shapes if h == w}
+        return Catalog(
+            labels=np.array([n.label for n in names], np.int32),
+            source_ids=self.rows.copy(),
+            classes=class_table(unicode),
+            groups={"writer": np.array([n.writer for n in names], np.int32)},
+            official=official_codes([split_code(tiffs[i]) for i in ids]),
+            native_size=square.pop() if len(shapes) == 1 and square else None,
+            skipped=dict(self.skips.counts),
+            examples_of_skipped=list(self.skips.examples),
+            notes={
+                "form": "offline TIFF",
+                "tiff_files": len(tiffs),
+                "source_id": "position among the TIFF files sorted by path",
+            },
+        )
+
+    def _check(self, rel: str) -> tuple[HplName | None, tuple[int, int]]:
+        """The file's name fields and page shape, or (None, ...) after counting why it is left out."""
+        name = parse_hpl_name(rel)
+        if name is None or name.label >= NUM_CLASSES:
+            self.skips.add(BAD_NAME if name is None else OUT_OF_RANGE, rel)
+            return None, (0, 0)
+        data = self.reader.read(rel)
+        try:
+            return name, tiff_size(data, verify=True)
+        except FormatError as exc:
+            self.skips.add(UNREADABLE if data else EMPTY, f"{rel}: {exc}" if data else rel)
+            return None, (0, 0)
+
+    def load(self, rows: np.ndarray) -> Ragged:
+        images = []
+        for k in self.rows[rows]:
+            rel = self.files[int(k)]
+            try:
+                images.append(decode_tiff(self.reader.read(rel)))
+            except FormatError as exc:
+                raise FormatError(f"{rel}: {exc} (it passed the header check at scan; remove the file)") from None
+        return Ragged.from_list(images)
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+
+
+@register_dataset("hpl-tamil")
+class HplTamil(Converter):
+    """HPL isolated Tamil characters from offline TIFFs or online UNIPEN files (``--from`` picks)."""
+
+    # The published train/test partition where the source has one (validation carved by writer), else by writer.
+    defaults = Defaults(size=64, binarize="otsu", center="mass", split="official", fallback_split="group",
+                        group_by="writer")
+    options = {"modality": "auto", "keep_bad": False, "label": "character", "y_axis": "auto", "pen_width": 0.06}
+
+    def scan(self) -> Catalog:
+        with open_tree(self.source) as tree:
+            tiffs = [f for f in tree.files() if f.lower().endswith(TIFF_SUFFIXES)]
+            if self._form(tree, tiffs) == "images":
+                self._src = TiffTree(self.strict)
+                catalog = self._src.scan(tree, tiffs, _unicode_map(tree))
+            else:
+                self._src = unipen_options(self.opts, self.strict)
+                catalog = self._src.scan(tree, hpl_classes)
+        writer = catalog.groups.pop("writer", np.full(len(catalog), -1, np.int32))
+        catalog.groups = {"writer": writer, **catalog.groups}
+        return catalog
+
+    def _form(self, tree: SourceTree, tiffs: list[str]) -> str:
+        form = _MODALITIES.get(str(self.opts["modality"]).lower())
+        if form is None:
+            raise OptionError(f"--from takes images or strokes (or auto); got {self.opts['modality']!r}")
+        if form == "auto":
+            if tiffs and _has_pen_files(tree):
+                raise OptionError(
+                    f"{self.source} holds both TIFF images and UNIPEN pen files; choose one with "
+                    "--from images or --from strokes"
+                )
+            form = "images" if tiffs else "strokes"
+        if form == "images" and not tiffs:
+            raise RawDataNotFoundError(f"no .tif/.tiff files in {self.source}; for pen data use --from strokes")
+        return form
+
+    def set_output_size(self, size: int) -> bool:
+        if isinstance(self._src, UnipenSource):
+            self._src.size = int(size)
+            return True
+        return False
+
+    def load(self, rows: np.ndarray):
+        return self._src.load(rows)
+
+    def source_files(self) -> list[Path]:
+        return source_paths(self.source, self._src.files)
+
+    def close(self) -> None:
+        if getattr(self, "_src", None) is not None:
+            self._src.close()
+
+
+def _text_files(tree: SourceTree) -> list[str]:
+    return [f for f in tree.files() if PurePosixPath(f).suffix.lower() in TEXT_SUFFIXES]
+
+
+def _has_pen_files(tree: SourceTree) -> bool:
+    reader = LazySource(tree.path, [])
+    try:
+        return any(up.looks_like_unipen(reader.head(f)) for f in _text_files(tree))
+    finally:
+        reader.close()
+
+
+def _unicode_map(tree: SourceTree) -> dict[int, str]:
+    """A ``<id> <chars>`` map among the source's small .txt files (the HPL release names classes this way)."""
+    reader = LazySource(tree.path, [])
+    side = {}
+    for f in _text_files(tree):
+        if f.lower().endswith(".txt") and not up.looks_like_unipen(reader.head(f)):
+            data = reader.read(f)
+            if len(data) < 1 << 20:
+                side[f] = data
+    reader.close()
+    return side_tables(side)[2]
