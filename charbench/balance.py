@@ -63,12 +63,16 @@ def oversample(labels: np.ndarray, target: int, seed: int) -> tuple[np.ndarray, 
     return _per_class(labels, target, seed, cap=False, fill=True)
 
 
-def resample(labels: np.ndarray, *, target: int, mode: str = "both", seed: int = 0, min_count: int = 0) -> Resampled:
-    """Balance ``labels`` (one split) to ``target`` per class after dropping classes under ``min_count``."""
+def resample(labels: np.ndarray, *, target: int, mode: str = "both", seed: int = 0, min_count: int = 0,
+             num_classes: int | None = None) -> Resampled:
+    """Balance ``labels`` (one split) to ``target`` per class after dropping classes under ``min_count``.
+
+    ``num_classes`` lets classes with no example at all in this split be dropped (and listed) too.
+    """
     if target < 1:
         raise OptionError(f"--balance must be a positive number of images per class; got {target}")
-    classes, counts = np.unique(labels, return_counts=True)
-    dropped = [int(c) for c, n in zip(classes, counts) if n < min_count]
+    counts = np.bincount(labels, minlength=num_classes or 0)
+    dropped = np.flatnonzero(counts < min_count).tolist() if min_count > 0 else []
     keep = np.flatnonzero(~np.isin(labels, dropped))
     idx, variants = RESAMPLERS.get(mode)(labels[keep], target, seed)
     order = np.lexsort((variants, keep[idx]))  # source order, each original followed by its copies

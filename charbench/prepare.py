@@ -13,7 +13,7 @@ import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from multiprocessing import get_context
@@ -59,7 +59,7 @@ class PrepareConfig:
     val_fraction: float = 0.1
     group_by: str | None = None
     seed: int = 0
-    shard_size: int = DEFAULT_SHARD_SIZE
+    shard_size: int | None = None  # None: the converter's default_shard_size, else schema.DEFAULT_SHARD_SIZE
     balance: int | None = None
     balance_mode: str = "both"
     min_count: int = 0
@@ -86,6 +86,7 @@ def prepare(config: PrepareConfig) -> Path:
     """Run a whole prepare (or one array-job slice of it); returns the dataset folder (``<out>/<name>``)."""
     cls = DATASETS.get(config.name)
     converter: Converter = cls(config.source, strict=config.strict, **config.options)
+    config = replace(config, shard_size=config.shard_size or cls.default_shard_size)
     try:
         with console.status(f"scanning {config.source}", spinner="dots") if config.progress else nullcontext():
             catalog = converter.scan()
@@ -195,7 +196,7 @@ def _plan(config: PrepareConfig, converter: Converter, catalog: Catalog, group_k
     if config.balance is not None and "train" in rows:
         before = _histogram(catalog, rows["train"])
         res = resample(catalog.labels[rows["train"]], target=config.balance, mode=config.balance_mode,
-                       seed=config.seed, min_count=config.min_count)
+                       seed=config.seed, min_count=config.min_count, num_classes=len(catalog.classes))
         rows["train"], variants["train"] = rows["train"][res.indices], res.variants
         for name in rows:  # classes dropped by --min-count leave every split, so no split scores an untrained class
             if name != "train" and res.dropped_classes:
@@ -218,7 +219,7 @@ def _tasks(config: PrepareConfig, folder: Path, norm: Normalization, plan: Plan)
     balance = "none" if config.balance is None else f"{config.balance}/{config.balance_mode}"
     tasks = []
     for split, rows in plan.rows.items():
-        n = num_shards(len(rows), config.shard_size)
+        n = num_shards(len(rows), config.shard_size or DEFAULT_SHARD_SIZE)
         for i, part in enumerate(np.array_split(np.arange(len(rows)), n)):
             attrs = {"schema_version": SCHEMA_VERSION, "dataset": config.output_name or config.name, "split": split,
                      "shard_index": i, "num_shards": n, "image_size": norm.size, "binarization": norm.binarize,

@@ -77,6 +77,7 @@ class Converter:
 
     name: ClassVar[str] = ""
     defaults: ClassVar[Defaults] = Defaults()
+    default_shard_size: ClassVar[int | None] = None  # examples per shard when --shard-size is not given
     # Dataset-specific options (CLI flags such as --label or --set) and their defaults.
     options: ClassVar[dict[str, Any]] = {}
 
@@ -96,8 +97,9 @@ class Converter:
         raise NotImplementedError
 
     def set_output_size(self, size: int) -> bool:
-        """Renderers of vector data (pen strokes) draw straight at the output size: return True to promise
-        that ``load`` yields ``[n, size, size]`` images (normalisation then defaults to a no-op)."""
+        """Told the output size before any load. Renderers of vector data (pen strokes) draw straight at it:
+        return True to promise that ``load`` yields ``[n, size, size]`` images (normalisation then defaults to a
+        no-op). Others may use it as a hint (page crops decode at a reduced scale) and return False."""
         return False
 
     def source_files(self) -> list[Path]:
