@@ -62,7 +62,7 @@ def run_demo(out: Path, *, small: bool = False, epochs: int | None = None, worke
     if progress:
         console.rule("[bold]quick suite[/]: simple_cnn on every prepared dataset")
     outcome = run_suite(RunConfig(suite="quick", data_root=prepared, out_root=runs,
-                                  epochs=epochs or (3 if small else 6), progress=progress))
+                                  epochs=epochs or (6 if small else 8), progress=progress))
     summary = {"prepared": {k: str(v) for k, v in datasets.items()}, "run_dir": str(outcome.run_dir),
                "results": [_row(r) for r in outcome.results]}
     if progress:

@@ -28,6 +28,7 @@ from charbench.balance import resample
 from charbench.datasets import DATASETS
 from charbench.datasets.base import Catalog, Converter
 from charbench.errors import DatasetExistsError, OptionError, RawDataNotFoundError
+from charbench.kernels import parse_binarize, warm_up
 from charbench.manifest import load_manifest, raw_dir_for
 from charbench.paths import prepared_root
 from charbench.progress import console, progress_bar
@@ -85,6 +86,8 @@ class Plan:
 def prepare(config: PrepareConfig) -> Path:
     """Run a whole prepare (or one array-job slice of it); returns the dataset folder (``<out>/<name>``)."""
     cls = DATASETS.get(config.name)
+    if config.binarize:
+        parse_binarize(config.binarize)  # a typo fails now, not after scanning a large source
     converter: Converter = cls(config.source, strict=config.strict, **config.options)
     config = replace(config, shard_size=config.shard_size or cls.default_shard_size)
     try:
@@ -249,6 +252,8 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
             for i, task in enumerate(tasks):
                 done(i, build_shard(converter, catalog, norm, group_key, task))
         else:
+            if not norm.is_identity(catalog.native_size):
+                warm_up()  # compile (or load) the kernels once here, not in every worker at the same time
             threads = max(1, (os.cpu_count() or 1) // workers)
             with ProcessPoolExecutor(workers, mp_context=_worker_context(), initializer=init_worker,
                                      initargs=(converter, catalog, norm, group_key, threads)) as pool:

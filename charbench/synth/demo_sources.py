@@ -13,14 +13,14 @@ from charbench.synth.unipen import write_lipi_tree
 
 def write_source(kind: str, root: Path, small: bool = False) -> Path:
     """Write the demo's raw files of ``kind`` (idx, tiff, unipen, pages, omniglot) under ``root``; returns it."""
-    k = 3 if small else 1  # --small divides the sample counts
+    k = 2 if small else 1  # --small halves the sample counts
     root = Path(root)
     if kind == "idx":
         return write_mnist_layout(root, train_per_class=150 // k, test_per_class=30 // k)
     if kind == "tiff":
-        return write_hpl_tiffs(root, num_classes=10, per_class=60 // k, num_writers=20, seed=1)
+        return write_hpl_tiffs(root, num_classes=10, per_class=80 // k, num_writers=20, seed=1)
     if kind == "unipen":
-        write_lipi_tree(root, num_classes=10, per_class=40 // k, num_writers=10, test_writers=2, seed=2)
+        write_lipi_tree(root, num_classes=10, per_class=60 // k, num_writers=10, test_writers=2, seed=2)
         return root
     if kind == "pages":
         write_kaggle_pages(root, num_classes=12, num_pages=36 // k, boxes_per_page=30, num_books=4, seed=3)
