@@ -30,11 +30,10 @@ from charbench.synth.idx import write_idx  # noqa: E402
 
 
 def byte_by_byte(path: Path) -> list:
-    """The tutorial reader: struct-unpack the header, then one Python int per pixel."""
+    """The tutorial reader: struct-unpack the header, then read and convert one byte per pixel."""
     with gzip.open(path, "rb") as f:
         _, n, rows, cols = struct.unpack(">IIII", f.read(16))
-        data = f.read()
-    return [[[data[(i * rows + r) * cols + c] for c in range(cols)] for r in range(rows)] for i in range(n)]
+        return [[[ord(f.read(1)) for _ in range(cols)] for _ in range(rows)] for _ in range(n)]
 
 
 def mnist_like(root: Path, train: int, test: int) -> Path:
