@@ -24,7 +24,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +35,8 @@ from charbench.bench.throughput import pipeline_efficiency
 from charbench.bench.train import Amp
 from charbench.data import DeviceLoader, stats_from_histogram
 from charbench.models import create_model
-from charbench.shards.content import combine
-from charbench.shards.index import write_index
+from charbench.shards.arrays import write_arrays
 from charbench.shards.reader import open_dataset
-from charbench.shards.schema import SCHEMA_VERSION, shard_name
-from charbench.shards.writer import write_shard
 
 
 def write_synthetic(folder: Path, count: int, size: int, num_classes: int = 10, shard_size: int = 50_000) -> Path:
@@ -48,48 +44,8 @@ def write_synthetic(folder: Path, count: int, size: int, num_classes: int = 10, 
     rng = np.random.default_rng(0)
     labels = rng.integers(0, num_classes, count).astype(np.int32)
     images = np.where(rng.random((count, size, size)) < 0.15, 255, 0).astype(np.uint8)
-    folder.mkdir(parents=True, exist_ok=True)
-    n, infos = max(1, -(-count // shard_size)), []
     classes = [str(k) for k in range(num_classes)]
-    for i in range(n):
-        lo, hi = i * shard_size, min(count, (i + 1) * shard_size)
-        arrays = {
-            "images": images[lo:hi],
-            "labels": labels[lo:hi],
-            "groups": np.full(hi - lo, -1),
-            "source_ids": np.arange(lo, hi),
-            "variants": np.zeros(hi - lo),
-        }
-        attrs = {
-            "schema_version": SCHEMA_VERSION,
-            "dataset": folder.name,
-            "split": "train",
-            "shard_index": i,
-            "num_shards": n,
-            "image_size": size,
-            "binarization": "none",
-            "balance": "none",
-            "seed": 0,
-            "charbench_version": "bench",
-            "created_utc": datetime.now(UTC).isoformat(),
-        }
-        infos.append(
-            write_shard(folder / shard_name("train", i, n), arrays, classes, [-1] * num_classes, attrs).as_dict()
-        )
-    split = {"count": count, "shards": infos, "content_sha256": combine(s["content_sha256"] for s in infos)}
-    write_index(
-        folder,
-        {
-            "schema_version": SCHEMA_VERSION,
-            "name": folder.name,
-            "image_size": size,
-            "num_classes": num_classes,
-            "classes": [{"name": c, "codepoint": None} for c in classes],
-            "splits": {"train": split},
-            "content_sha256": combine([f"train:{split['content_sha256']}"]),
-        },
-    )
-    return folder
+    return write_arrays(folder, {"train": (images, labels)}, classes, shard_size=shard_size)
 
 
 class PerItemDataset(torch.utils.data.Dataset):
