@@ -1,0 +1,214 @@
+"""Fuzzing archives and folder trees: damaged or hostile zip/tar files end in an ArchiveError naming the archive.
+
+Inputs: random bytes under archive names, tar files (plain, gz, bz2) with a byte flipped or cut at every header
+position, zips with unsupported or encrypted entries, and sound zip/tar archives whose entry names are hostile
+(absolute, ``..``, backslashes, drive letters, duplicates). Opening, listing, reading every member and extracting
+either work or raise a CharbenchError whose message names the archive; extraction never writes outside its
+destination.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from charbench.errors import CharbenchError
+from charbench.io.archive import SourceTree, open_archive, safe_extract
+from charbench.io.folder_tree import open_tree
+
+FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ZIP_METHODS = {
+    "zip": zipfile.ZIP_STORED,
+    "zip-deflate": zipfile.ZIP_DEFLATED,
+    "zip-bz2": zipfile.ZIP_BZIP2,
+    "zip-lzma": zipfile.ZIP_LZMA,
+}
+TAR_MODES = {"tar": "w", "tar.gz": "w:gz", "tar.bz2": "w:bz2", "tar.xz": "w:xz"}
+SUFFIX = {**{k: ".zip" for k in ZIP_METHODS}, **{k: "." + k for k in TAR_MODES}}
+# Compressible but not trivially so: a flipped byte lands in real compressed data, not in a run-length of zeros.
+PAYLOAD = bytes((i * 7919) % 251 for i in range(20_000))
+ENTRIES = {"set/a/0001_01.png": PAYLOAD, "set/b/0002_02.png": b"png-b" * 40, "set/readme.txt": b"hello"}
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("fuzz-archives")
+
+
+def build(kind: str, entries: dict[str, bytes]) -> bytes:
+    """An archive of ``kind`` holding ``entries`` as regular files, names written exactly as given."""
+    buf = io.BytesIO()
+    if kind in ZIP_METHODS:
+        with zipfile.ZipFile(buf, "w", compression=ZIP_METHODS[kind]) as zf:
+            for name, data in entries.items():
+                zf.writestr(zipfile.ZipInfo(name), data, compress_type=ZIP_METHODS[kind])
+    else:
+        with tarfile.open(fileobj=buf, mode=TAR_MODES[kind]) as tf:
+            for name, data in entries.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def outcome(fn, path: Path):
+    """``fn(path)``, or None when it raised a CharbenchError with a message naming ``path``; anything else fails."""
+    try:
+        return fn(path)
+    except CharbenchError as exc:
+        assert str(exc).strip(), f"{type(exc).__name__} without a message"
+        assert str(path) in str(exc), f"message does not name {path}: {exc}"
+        return None
+
+
+def read_everything(path: Path) -> dict[str, bytes] | None:
+    """Every member of the archive through open_archive, or None once one step raised a CharbenchError."""
+
+    def run(p: Path) -> dict[str, bytes]:
+        with open_archive(p) as archive:
+            members = archive.members()
+            assert all(isinstance(m, str) and m and not m.startswith("/") for m in members)
+            out = {}
+            for member in members:
+                data = archive.read(member)
+                # never more than declared (a lying size may give less: the CRC covers what is there)
+                assert isinstance(data, bytes) and len(data) <= archive.size(member)
+                out[member] = data
+            return out
+
+    return outcome(run, path)
+
+
+def read_tree(path: Path, **kw) -> None:
+    def run(p: Path) -> None:
+        tree = SourceTree.open(p) if not kw else open_tree(p, **kw)[0]
+        with tree:
+            for rel in tree.files():
+                assert isinstance(tree.read_bytes(rel), bytes)
+
+    outcome(run, path)
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def check_extract(path: Path, sandbox: Path) -> dict[str, bytes] | None:
+    """safe_extract into ``sandbox/dest``; whatever happens, nothing else in the sandbox changes."""
+    shutil.rmtree(sandbox, ignore_errors=True)
+    sandbox.mkdir(parents=True)
+    (sandbox / "outside.txt").write_bytes(b"canary")
+    before = files_under(sandbox)
+    dest = sandbox / "dest"
+    written = outcome(lambda p: safe_extract(p, dest), path)
+    after = files_under(sandbox)
+    assert {k: v for k, v in after.items() if not k.startswith("dest/")} == before
+    if written is None:
+        return None
+    resolved = dest.resolve()
+    assert all(Path(w).resolve().is_relative_to(resolved) for w in written)
+    return {k.removeprefix("dest/"): v for k, v in after.items() if k.startswith("dest/")}
+
+
+def check_all(path: Path, sandbox: Path, skip_unsafe: bool = True) -> None:
+    content = read_everything(path)
+    read_tree(path)
+    if skip_unsafe:
+        read_tree(path, skip_unsafe=True)
+    extracted = check_extract(path, sandbox)
+    if content is not None and extracted is not None:
+        assert extracted == content
+
+
+@FUZZ
+@given(data=st.binary(max_size=400), suffix=st.sampled_from([".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz", ".bin"]))
+@example(data=b"PK\x05\x06" + bytes(18), suffix=".zip")  # an empty zip: no members
+@example(data=b"\x1f\x8b\x08\x00" + bytes(20), suffix=".tar.gz")
+@example(data=b"\xfd7zXZ\x00" + bytes(30), suffix=".tar.xz")
+def test_random_bytes(work, data, suffix):
+    path = work / f"random{suffix}"
+    path.write_bytes(data)
+    check_all(path, work / "sandbox-random")
+
+
+def at_byte(data: bytes, marker: bytes, offset: int, value: int) -> bytes:
+    buf = bytearray(data)
+    buf[buf.find(marker) + offset] = value
+    return bytes(buf)
+
+
+def flipped(data: bytes, pos: int) -> bytes:
+    buf = bytearray(data)
+    buf[pos] ^= 0xFF
+    return bytes(buf)
+
+
+_ZIP = build("zip", ENTRIES)
+
+
+def sweep_positions(n: int) -> list[int]:
+    """Every position in the first 128 and last 96 bytes (headers, central directory, trailers), every 97th between."""
+    return sorted({*range(min(n, 128)), *range(max(0, n - 96), n), *range(128, n, 97)})
+
+
+@pytest.mark.parametrize("kind", ["tar", "tar.gz", "tar.bz2"])
+def test_every_flip_and_truncation(tmp_path, kind):
+    """One byte flipped, or the file cut, at (nearly) every position: never anything but a CharbenchError.
+
+    The member is larger than one read buffer (8 KiB), so damage also surfaces after the archive was opened.
+    """
+    data = build(kind, {"set/a/0001_01.png": PAYLOAD[:12_000], "set/readme.txt": b"hello"})
+    path = tmp_path / f"swept{SUFFIX[kind]}"
+    for pos in sweep_positions(len(data)):
+        for damaged in (flipped(data, pos), data[:pos]):
+            path.write_bytes(damaged)
+            read_everything(path)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        at_byte(_ZIP, b"PK\x01\x02", 10, 99),  # unknown compression method: NotImplementedError on read
+        at_byte(_ZIP, b"PK\x01\x02", 8, 0x01),  # encrypted flag: RuntimeError on read
+    ],
+    ids=["zip-method", "zip-encrypted"],
+)
+def test_known_hostile_zips(tmp_path, data):
+    path = tmp_path / "hostile.zip"
+    path.write_bytes(data)
+    check_all(path, tmp_path / "sandbox")
+
+
+# Names that are absolute, climb, hide '..' behind backslashes or drive letters, or collide after normalisation.
+name_part = st.sampled_from(["a", "b", "..", ".", "", "C:", "c:\\", "\\", "x\\..", "..\\..", "~", "set", " "])
+hostile_name = st.lists(name_part, min_size=1, max_size=5).map("/".join)
+
+
+hostile_entries = st.tuples(
+    st.sampled_from(["zip", "tar", "tar.gz"]),
+    st.lists(hostile_name, min_size=1, max_size=5),
+    st.sampled_from(["", "/", "//", "../", "./"]),
+)
+
+
+def hostile_archive(work: Path, kind: str, names: list[str], lead: str) -> Path:
+    path = work / f"names{SUFFIX[kind]}"
+    path.write_bytes(build(kind, {lead + name: name.encode() for name in names}))
+    return path
+
+
+@FUZZ
+@given(case=hostile_entries)
+@example(case=("zip", ["a", "a/b"], ""))  # a file where a folder must go
+@example(case=("tar", ["a/../../x"], ""))
+@example(case=("zip", ["C:/x"], ""))
+def test_hostile_names_never_escape(work, case):
+    """open_archive, SourceTree and safe_extract refuse or contain every hostile name."""
+    check_all(hostile_archive(work, *case), work / "sandbox-names", skip_unsafe=False)
