@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from charbench.errors import CharbenchError  # noqa: E402
+from charbench.errors import CharbenchError
 
 
 def open_dataset(path, split: str = "train"):
@@ -12,4 +12,4 @@ def open_dataset(path, split: str = "train"):
     return _open(path, split)
 
 
-__all__ = ["__version__", "CharbenchError", "open_dataset"]
+__all__ = ["CharbenchError", "__version__", "open_dataset"]

@@ -79,7 +79,7 @@ def build_shard(converter: Converter, catalog: Catalog, norm: Normalization, gro
     codepoints = [c.codepoint for c in catalog.classes]
     info = write_shard(task.path, arrays, names, codepoints, task.attrs)
     record_shard(task.path.parent, info)
-    if delay := float(os.environ.get("CHARBENCH_SHARD_DELAY", 0)):
+    if delay := float(os.environ.get("CHARBENCH_SHARD_DELAY", "0")):
         time.sleep(delay)  # fault-injection hook: lets interruption tests kill a run between shards
     return info
 

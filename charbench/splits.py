@@ -45,7 +45,7 @@ def _apportion(counts: np.ndarray, fraction: float, rng: np.random.Generator) ->
     """Integer shares of ``fraction`` per class adding up to round(total * fraction) (largest remainder)."""
     exact = counts * fraction
     share = np.floor(exact).astype(np.int64)
-    deficit = int(round(counts.sum() * fraction)) - int(share.sum())
+    deficit = round(counts.sum() * fraction) - int(share.sum())
     if deficit > 0:
         remainder = exact - share + rng.random(len(counts)) * 1e-6  # seeded tie-break
         share[np.argsort(-remainder, kind="stable")[:deficit]] += 1

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from PIL.Image import DecompressionBombError
 
 from charbench.datasets.base import Catalog, ClassInfo, Converter, Defaults, register_dataset
 from charbench.errors import ArchiveError, FormatError, OptionError, RawDataNotFoundError
@@ -193,7 +194,7 @@ class Omniglot(Converter):
             with Image.open(io.BytesIO(data)) as im:
                 im.verify()  # chunk structure and CRCs, without decoding pixels
                 self._shapes.add(im.size)
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, DecompressionBombError):
             return "corrupt PNG"
         return None
 
@@ -245,7 +246,7 @@ class Omniglot(Converter):
             try:
                 with Image.open(io.BytesIO(self._tree(root).read_bytes(rel))) as im:
                     images.append(np.asarray(im.convert("L"), dtype=np.uint8))
-            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError, DecompressionBombError) as exc:
                 raise FormatError(f"{self._roots[root]}: cannot decode {rel}: {exc}") from None
         if images and len({im.shape for im in images}) == 1:
             return np.stack(images)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import lzma
 import os
 import re
 import stat
@@ -49,6 +50,8 @@ def normalise_member(archive: Path, name: str) -> str:
     if posix.startswith("/") or _DRIVE.match(posix):
         raise ArchiveError(f"unsafe entry {name!r} in {archive}: absolute path")
     parts = [p for p in posix.split("/") if p not in ("", ".")]
+    if parts and _DRIVE.match(parts[0]):  # "./C:/x" normalises to "C:/x", which this function refuses
+        raise ArchiveError(f"unsafe entry {name!r} in {archive}: absolute path")
     if ".." in parts:
         raise ArchiveError(f"unsafe entry {name!r} in {archive}: '..' component")
     if not parts:
@@ -138,7 +141,16 @@ class Archive(ABC):
         # Corrupt data surfaces mid-read (CRC mismatch, truncated stream), not only on open.
         try:
             yield
-        except (zipfile.BadZipFile, tarfile.TarError, zlib.error, RuntimeError, OSError, EOFError) as exc:
+        except (
+            zipfile.BadZipFile,
+            tarfile.TarError,
+            zlib.error,
+            lzma.LZMAError,
+            RuntimeError,
+            OSError,
+            EOFError,
+            ValueError,
+        ) as exc:  # ValueError: a local-header name that is not the utf-8 it claims
             raise ArchiveError(f"cannot read entry {member!r} in {self.path}: {exc}") from None
 
     @abstractmethod
@@ -152,12 +164,12 @@ class ZipArchive(Archive):
         super().__init__(path, max_member_size)
         try:
             self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
             raise ArchiveError(f"{path} is not a readable zip file: {exc}") from None
         try:
             for info in self._zip.infolist():
                 self._check_type(info)
-                if not info.is_dir():
+                if not info.filename.endswith("/"):  # ZipInfo.is_dir() raises IndexError on an empty name
                     self._add(info.filename, info, info.file_size)
         except ArchiveError:
             self._zip.close()
@@ -186,14 +198,14 @@ class TarArchive(Archive):
         super().__init__(path, max_member_size)
         try:
             self._tar = tarfile.open(path, "r:*")  # noqa: SIM115 - lives as long as the Archive
-        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
             raise ArchiveError(f"{path} is not a readable tar file: {exc}") from None
         try:
             for info in self._tar.getmembers():
                 self._check_type(info)
                 if info.isreg():
                     self._add(info.name, info, info.size)
-        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
             self._tar.close()
             raise ArchiveError(f"{path} is a damaged tar file: {exc}") from None
         except ArchiveError:
@@ -236,7 +248,7 @@ def open_archive(path: str | os.PathLike, *, max_member_size: int = DEFAULT_MAX_
         return ZipArchive(path, max_member_size)
     try:
         is_tar = tarfile.is_tarfile(path)
-    except (OSError, EOFError, zlib.error):
+    except (OSError, EOFError, zlib.error, lzma.LZMAError):
         is_tar = False
     if is_tar:
         return TarArchive(path, max_member_size)
@@ -369,7 +381,7 @@ def _strip_archive_suffix(name: str) -> str:
 def _quiet_is_tar(path: Path) -> bool:
     try:
         return tarfile.is_tarfile(path)
-    except (OSError, EOFError, zlib.error):
+    except (OSError, EOFError, zlib.error, lzma.LZMAError):
         return False
 
 

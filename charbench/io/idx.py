@@ -8,7 +8,9 @@ decompressed once to a scratch file and memory-mapped, so no corpus is ever held
 from __future__ import annotations
 
 import gzip
+import math
 import struct
+import sys
 import tempfile
 import zlib
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from charbench.errors import FormatError
+from charbench.errors import FormatError, RawDataNotFoundError
 
 # dtype code -> big-endian numpy dtype
 DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -38,7 +40,7 @@ class IdxHeader:
 
     @property
     def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        return math.prod(self.shape) * self.dtype.itemsize  # Python ints: four uint32 dims overflow int64
 
 
 def is_gzipped(path: Path) -> bool:
@@ -53,6 +55,8 @@ def _open(path: Path, gzipped: bool):
 def read_header(path: str | Path) -> IdxHeader:
     """Parse and check an idx header (magic, dtype code, dims) without reading the data."""
     path = Path(path)
+    if not path.is_file():
+        raise RawDataNotFoundError(f"idx file {path} not found (or not a file)")
     gz = is_gzipped(path)
     try:
         with _open(path, gz) as f:
@@ -71,6 +75,9 @@ def read_header(path: str | Path) -> IdxHeader:
     if len(dims_raw) < 4 * ndim:
         raise FormatError(f"{path}: truncated idx header (dimensions missing)")
     shape = struct.unpack(f">{ndim}I", dims_raw)
+    # numpy refuses shapes whose nonzero dims multiply past its index range, even when another dim is 0
+    if math.prod(max(d, 1) for d in shape) * np.dtype(DTYPES[code]).itemsize > sys.maxsize:
+        raise FormatError(f"{path}: idx dimensions {shape} describe more data than any file can hold")
     return IdxHeader(path, np.dtype(DTYPES[code]), tuple(int(d) for d in shape), 4 + 4 * ndim, gz)
 
 
@@ -114,7 +121,7 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise FormatError(f"{header.path}: corrupt or truncated ({exc})") from None
     raw = b"".join(blocks)
     _check_size(header, len(raw) - header.offset)
-    out = np.frombuffer(raw, dtype=header.dtype, count=int(np.prod(header.shape)), offset=header.offset)
+    out = np.frombuffer(raw, dtype=header.dtype, count=math.prod(header.shape), offset=header.offset)
     return out.reshape(header.shape).astype(header.dtype.newbyteorder("="), copy=False)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import lzma
 import tempfile
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +32,10 @@ def open_npz_array(path: str | Path, key: str | None = None, workdir: Path | Non
             with zf.open(member) as src, open(out, "wb") as dst:
                 while block := src.read(1 << 20):
                     dst.write(block)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    # RuntimeError: encrypted or unsupported (NotImplementedError) entries; ValueError: undecodable names
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError, zlib.error, lzma.LZMAError) as exc:
         raise FormatError(f"{path}: not a readable npz archive ({exc})") from None
     try:
         return np.load(out, mmap_mode="r", allow_pickle=False)
-    except ValueError as exc:
+    except (ValueError, EOFError, OSError, SyntaxError, tokenize.TokenError) as exc:  # EOFError: an empty .npy member
         raise FormatError(f"{path}: array {member} is unreadable ({exc})") from None

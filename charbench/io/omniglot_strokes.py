@@ -79,7 +79,7 @@ def _numbers(rows: list[str], text: str, name: str) -> np.ndarray:
             table = np.column_stack([np.array(fields[0::3], np.float64), -np.array(fields[1::3], np.float64)])
         except ValueError:
             table = None
-        if table is not None and np.isfinite(table).all():
+        if table is not None and (np.abs(table) <= np.finfo(np.float32).max).all():  # finite, also as float32
             return table
     for no, line in enumerate(text.splitlines(), 1):  # slow path, only to name the bad line
         s = line.strip()
@@ -87,7 +87,7 @@ def _numbers(rows: list[str], text: str, name: str) -> np.ndarray:
             continue
         parts = s.split(",")
         try:
-            ok = len(parts) == 3 and all(np.isfinite(float(p)) for p in parts[:2])
+            ok = len(parts) == 3 and all(abs(float(p)) <= np.finfo(np.float32).max for p in parts[:2])
         except ValueError:
             ok = False
         if not ok:

@@ -29,6 +29,9 @@ _CODEPOINT = re.compile(r"U\+([0-9A-Fa-f]{4,6})")
 _BOOK_SEP = re.compile(r"[_-]")
 _CODH_COLUMNS = ("Unicode", "Image", "X", "Y", "Width", "Height")
 
+_MAX_COORD = 2**31  # page pixels: anything larger is not a coordinate (and would overflow int64 sums)
+MAX_PAGE_PIXELS = 1 << 28  # 268 MP: ~25x a Kaggle page; decode_page refuses larger headers before allocating
+
 # Box status codes of clip_boxes.
 BOX_OK, BOX_CLIPPED, BOX_EMPTY, BOX_OUTSIDE = 0, 1, 2, 3
 
@@ -113,13 +116,18 @@ def parse_label_string(labels: str) -> list[tuple[str, tuple[int, int, int, int]
             xywh = tuple(int(t) for t in tokens[i + 1 : i + 5])
         except ValueError:
             raise FormatError(f"box {i // 5} has a non-integer coordinate in {' '.join(tokens[i : i + 5])!r}") from None
+        if any(abs(v) >= _MAX_COORD for v in xywh):
+            raise FormatError(f"box {i // 5} has a coordinate out of range in {' '.join(tokens[i : i + 5])!r}")
         out.append((tokens[i], xywh))
     return out
 
 
-def _rows(text: str, name: str, required: tuple[str, ...]) -> csv.DictReader:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    have = [h.strip() for h in reader.fieldnames or []]
+def _rows(text: str, name: str, required: tuple[str, ...]):
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        have = [h.strip() for h in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise FormatError(f"{name} line 1: not a CSV header ({exc})") from None
     missing = [c for c in required if c not in have]
     if missing:
         raise FormatError(
@@ -127,7 +135,15 @@ def _rows(text: str, name: str, required: tuple[str, ...]) -> csv.DictReader:
             f"(header is {', '.join(have) or 'empty'})"
         )
     reader.fieldnames = have
-    return reader
+    return _checked(reader, name)
+
+
+def _checked(reader: csv.DictReader, name: str):
+    # csv.Error: a field over the size limit, a stray quote ...: the file's problem, said with its line
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise FormatError(f"{name} line {reader.line_num}: unreadable CSV ({exc})") from None
 
 
 def read_kaggle_labels(text: str, name: str = "train.csv") -> BoxTable:
@@ -159,6 +175,8 @@ def read_codh_coordinates(text: str, name: str) -> BoxTable:
         image_id = (row["Image"] or "").strip()
         try:
             xywh = tuple(int(row[c]) for c in ("X", "Y", "Width", "Height"))
+            if any(abs(v) >= _MAX_COORD for v in xywh):
+                raise ValueError("coordinate out of range")
         except (TypeError, ValueError):
             b.problems.append(("unparsable coordinate row (boxes)", f"{image_id or '?'}: {name} line {line}"))
             continue
@@ -226,7 +244,7 @@ def page_size(data: bytes, name: str) -> tuple[int, int]:
     try:
         with Image.open(io.BytesIO(data)) as im:
             return int(im.height), int(im.width)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise FormatError(f"page image {name} is not a readable image: {exc}") from None
 
 
@@ -248,11 +266,29 @@ def decode_page(data: bytes, name: str, scale: int = 1) -> np.ndarray:
     Raises:
         FormatError: the bytes cannot be decoded.
     """
+    height, width = _header_size(data, name)
+    if height * width > MAX_PAGE_PIXELS:  # OpenCV allocates the whole page from the header before decoding
+        raise FormatError(f"page image {name} claims {width}x{height} pixels, over the {MAX_PAGE_PIXELS:,} cap")
     buf = np.frombuffer(data, np.uint8)
-    page = cv2.imdecode(buf, _DECODE_FLAGS[scale] | cv2.IMREAD_IGNORE_ORIENTATION) if len(buf) else None
+    try:
+        page = cv2.imdecode(buf, _DECODE_FLAGS[scale] | cv2.IMREAD_IGNORE_ORIENTATION) if len(buf) else None
+    except cv2.error as exc:
+        raise FormatError(f"page image {name} cannot be decoded ({exc.err})") from None
     if page is None:
         raise FormatError(f"page image {name} cannot be decoded (truncated or not an image)")
     return page
+
+
+def _header_size(data: bytes, name: str) -> tuple[int, int]:
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return int(im.height), int(im.width)
+    except Image.DecompressionBombError:
+        return 1 << 20, 1 << 20  # over the cap
+    except Exception:  # noqa: BLE001 - a header Pillow cannot read: OpenCV decides (and fails) on its own
+        return 0, 0
 
 
 def choose_scale(min_side: int, size: int, max_scale: int = 8) -> int:

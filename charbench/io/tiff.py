@@ -40,6 +40,7 @@ _WANTED = frozenset(
 _TYPES = {1: "B", 3: "H", 4: "I", 6: "b", 8: "h", 9: "i", 16: "Q"}  # integer TIFF field types
 _SIZES = {"B": 1, "b": 1, "H": 2, "h": 2, "I": 4, "i": 4, "Q": 8}
 _MAX_SIDE = 1 << 15
+_MAX_PIXELS = 1 << 24  # 16 MP: far above any character image; Pillow is not asked to allocate more
 
 _HPL_FILE = re.compile(r"^(\d+)t(\d+)(?:\.usr_?(\d+))?\.tiff?$", re.IGNORECASE)
 _USR_DIR = re.compile(r"^usr_?(\d+)$", re.IGNORECASE)
@@ -143,6 +144,8 @@ def _layout(tags: dict[int, tuple[int, ...]], size: int) -> _Layout | None:
         rows = first.get(_ROWS_PER_STRIP, h)
         counts = tuple(min(rows, h - k * rows) * row_bytes for k in range(len(offsets)))
     strips = tuple(zip(offsets, counts))
+    if any(o < 0 or c < 0 for o, c in strips):  # signed field types (SLONG) can point before the file
+        raise FormatError(f"a strip at offset {min(o for o, _ in strips)} with {min(c for _, c in strips)} bytes")
     if any(o + c > size for o, c in strips):
         raise FormatError(f"pixel data runs past the end of the file ({size} bytes): truncated")
     if sum(c for _, c in strips) < row_bytes * h:
@@ -208,7 +211,15 @@ def _pillow_size(data: bytes) -> tuple[int, int]:
     try:
         with Image.open(io.BytesIO(data)) as im:
             return im.size[1], im.size[0]
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, struct.error) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        struct.error,
+        TypeError,
+        Image.DecompressionBombError,
+    ) as exc:
         raise FormatError(f"unreadable TIFF: {exc}") from None
 
 
@@ -218,8 +229,20 @@ def _pillow_decode(data: bytes) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.seek(0)
+            if im.width * im.height > _MAX_PIXELS:  # before load(): Pillow allocates the whole page first
+                raise FormatError(f"TIFF page of {im.width}x{im.height} pixels, over the {_MAX_PIXELS:,}-pixel cap")
             return _grey(im)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:
+    # Pillow's TIFF plugin lets TypeError (a tag of an unexpected type) and DecompressionBombError escape
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        struct.error,
+        EOFError,
+        TypeError,
+        Image.DecompressionBombError,
+    ) as exc:
         raise FormatError(f"unreadable TIFF: {exc}") from None
 
 

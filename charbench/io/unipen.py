@@ -251,7 +251,7 @@ class _Parser:
             value = float(args.split()[0])
         except (ValueError, IndexError):
             return
-        if value > 0:
+        if 0 < value < 1e9:  # a resolution: finite and positive, or ignored
             self.ppi[keyword[1]] = value
 
     def _include(self, target: str, name: str, depth: int) -> None:
@@ -312,7 +312,7 @@ def include_candidates(including: str, target: str) -> list[str]:
     """Where ``.INCLUDE target`` of file ``including`` may live: beside it, in any folder above it, and in an
     ``include/`` folder at any of those levels (the UNIPEN CD keeps pen data under ``include/``)."""
     target = target.replace("\\", "/").lstrip("/")
-    folder = posixpath.dirname(including)
+    folder = posixpath.dirname(including.replace("\\", "/").lstrip("/"))  # relative: dirname('/') is '/'
     out = []
     while True:
         for base in (folder, posixpath.join(folder, "include") if folder else "include"):
@@ -379,9 +379,13 @@ def read_unicode_map(text: str) -> dict[int, str] | None:
         tokens = line.split()
         if not tokens or tokens[0].startswith("#") or tokens == ["EOF"]:
             continue
-        if len(tokens) < 2 or not tokens[0].isdigit() or any("/" in t or t.endswith(".txt") for t in tokens[1:]):
+        if (
+            len(tokens) < 2
+            or not (tokens[0].isascii() and tokens[0].isdigit())
+            or any("/" in t or t.endswith(".txt") for t in tokens[1:])
+        ):
             return None
-        codes = [_CODE.match(t) for t in tokens[1:]]
+        codes = [m if (m := _CODE.match(t)) and int(m.group(1), 16) <= 0x10FFFF else None for t in tokens[1:]]
         out[int(tokens[0])] = "".join(chr(int(m.group(1), 16)) for m in codes) if all(codes) else tokens[1]
     return out or None
 

@@ -57,7 +57,7 @@ class GlyphGenerator:
         """A uint8 image of one sample (``shape`` (h, w) for non-square images)."""
         h, w = shape or (size, size)
         img = np.full((h, w), background, np.uint8)
-        width = max(1, int(round(self.writer_style(writer)["width"] * min(h, w))))
+        width = max(1, round(self.writer_style(writer)["width"] * min(h, w)))
         for pts in self.strokes(label, writer, sample):
             xy = np.round(pts * [w - 1, h - 1] * 16).astype(np.int32)  # 4 fractional bits for smooth lines
             cv2.polylines(img, [xy.reshape(-1, 1, 2)], False, int(ink), width, cv2.LINE_AA, shift=4)

@@ -1,10 +1,10 @@
 """Fuzzing archives and folder trees: damaged or hostile zip/tar files end in an ArchiveError naming the archive.
 
-Inputs: random bytes under archive names, tar files (plain, gz, bz2) with a byte flipped or cut at every header
-position, zips with unsupported or encrypted entries, and sound zip/tar archives whose entry names are hostile
-(absolute, ``..``, backslashes, drive letters, duplicates). Opening, listing, reading every member and extracting
-either work or raise a CharbenchError whose message names the archive; extraction never writes outside its
-destination.
+Inputs: random bytes under archive names, every archive kind charbench reads (zip stored / deflate / bzip2 / lzma,
+tar plain / gz / bz2 / xz) damaged by truncation, byte flips and splices, and sound archives whose entry names are
+hostile (absolute, ``..``, backslashes, drive letters, duplicates). Opening, listing, reading every member and
+extracting either work or raise a CharbenchError whose message names the archive; extraction never writes outside
+its destination.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from charbench.errors import CharbenchError
+from charbench.errors import ArchiveError, CharbenchError
 from charbench.io.archive import SourceTree, open_archive, safe_extract
 from charbench.io.folder_tree import open_tree
 
@@ -31,6 +31,7 @@ ZIP_METHODS = {
     "zip-lzma": zipfile.ZIP_LZMA,
 }
 TAR_MODES = {"tar": "w", "tar.gz": "w:gz", "tar.bz2": "w:bz2", "tar.xz": "w:xz"}
+KINDS = sorted(ZIP_METHODS) + sorted(TAR_MODES)
 SUFFIX = {**{k: ".zip" for k in ZIP_METHODS}, **{k: "." + k for k in TAR_MODES}}
 # Compressible but not trivially so: a flipped byte lands in real compressed data, not in a run-length of zeros.
 PAYLOAD = bytes((i * 7919) % 251 for i in range(20_000))
@@ -138,6 +139,25 @@ def test_random_bytes(work, data, suffix):
     check_all(path, work / "sandbox-random")
 
 
+def mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
+    """Apply (kind, position, value) edits: truncate, xor one byte, insert bytes, delete a range, copy a block."""
+    buf = bytearray(data)
+    for kind, pos, value in ops:
+        at = pos % (len(buf) + 1)
+        if kind == 0:
+            del buf[at:]
+        elif kind == 1 and buf:
+            buf[at % len(buf)] ^= value % 255 + 1
+        elif kind == 2:
+            buf[at:at] = bytes([value % 256]) * (value % 7 + 1)
+        elif kind == 3:
+            del buf[at : at + value % 64 + 1]
+        elif kind == 4 and buf:
+            src = value % len(buf)
+            buf[at:at] = buf[src : src + 32]
+    return bytes(buf)
+
+
 def at_byte(data: bytes, marker: bytes, offset: int, value: int) -> bytes:
     buf = bytearray(data)
     buf[buf.find(marker) + offset] = value
@@ -151,6 +171,22 @@ def flipped(data: bytes, pos: int) -> bytes:
 
 
 _ZIP = build("zip", ENTRIES)
+_ZIP_LZMA = build("zip-lzma", ENTRIES)
+
+
+@FUZZ
+@given(
+    kind=st.sampled_from(KINDS),
+    ops=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2**16), st.integers(0, 2**16)), min_size=1, max_size=3),
+)
+@example(kind="zip", ops=[])  # the sound archive itself
+@example(kind="tar.gz", ops=[])
+def test_mutated_archives(work, kind, ops):
+    path = work / f"mutated{SUFFIX[kind]}"
+    path.write_bytes(mutate(build(kind, ENTRIES), ops))
+    check_all(path, work / "sandbox-mutated")
+    if not ops:
+        assert read_everything(path) == ENTRIES
 
 
 def sweep_positions(n: int) -> list[int]:
@@ -158,7 +194,7 @@ def sweep_positions(n: int) -> list[int]:
     return sorted({*range(min(n, 128)), *range(max(0, n - 96), n), *range(128, n, 97)})
 
 
-@pytest.mark.parametrize("kind", ["tar", "tar.gz", "tar.bz2"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_flip_and_truncation(tmp_path, kind):
     """One byte flipped, or the file cut, at (nearly) every position: never anything but a CharbenchError.
 
@@ -175,15 +211,30 @@ def test_every_flip_and_truncation(tmp_path, kind):
 @pytest.mark.parametrize(
     "data",
     [
+        at_byte(_ZIP, b"PK\x01\x02", 6, 99),  # "zip file version 9.9": NotImplementedError in ZipFile()
         at_byte(_ZIP, b"PK\x01\x02", 10, 99),  # unknown compression method: NotImplementedError on read
         at_byte(_ZIP, b"PK\x01\x02", 8, 0x01),  # encrypted flag: RuntimeError on read
+        flipped(_ZIP_LZMA, _ZIP_LZMA.find(b"PK\x03\x04") + 30 + 17 + 40),  # corrupt lzma data: LZMAError on read
     ],
-    ids=["zip-method", "zip-encrypted"],
+    ids=["zip-version", "zip-method", "zip-encrypted", "zip-lzma-data"],
 )
 def test_known_hostile_zips(tmp_path, data):
     path = tmp_path / "hostile.zip"
     path.write_bytes(data)
     check_all(path, tmp_path / "sandbox")
+
+
+def test_local_header_name_that_is_not_utf8_is_an_archive_error(tmp_path):
+    """The local header's utf-8 flag set over a name that is not utf-8: zipfile raises UnicodeDecodeError on open."""
+    buf = bytearray(build("zip", {"ab.bin": b"x" * 10}))
+    local = buf.find(b"PK\x03\x04")
+    buf[local + 7] |= 0x08  # general purpose flag bit 11: file name is utf-8
+    buf[local + 30] = 0xE2  # first byte of the name: a utf-8 lead byte without its continuation
+    path = tmp_path / "badname.zip"
+    path.write_bytes(bytes(buf))
+    with pytest.raises(ArchiveError) as err, open_archive(path) as archive:
+        archive.read("ab.bin")
+    assert str(path) in str(err.value)
 
 
 # Names that are absolute, climb, hide '..' behind backslashes or drive letters, or collide after normalisation.
@@ -212,3 +263,21 @@ def hostile_archive(work: Path, kind: str, names: list[str], lead: str) -> Path:
 def test_hostile_names_never_escape(work, case):
     """open_archive, SourceTree and safe_extract refuse or contain every hostile name."""
     check_all(hostile_archive(work, *case), work / "sandbox-names", skip_unsafe=False)
+
+
+@FUZZ
+@given(case=hostile_entries)
+@example(case=("zip", [""], ""))  # an empty entry name: skipped, not an IndexError from ZipInfo.is_dir()
+@example(case=("zip", ["../x", "a/b"], ""))
+@example(case=("zip", ["C:"], "./"))  # listed as "C:", which read_bytes then refuses
+def test_hostile_names_are_skipped_by_open_tree(work, case):
+    """open_tree(skip_unsafe=True) leaves hostile zip entries out (and lists them) instead of refusing the archive."""
+    path = hostile_archive(work, *case)
+    found = outcome(lambda p: open_tree(p, skip_unsafe=True), path)
+    if found is not None:
+        tree, unsafe = found
+        with tree:
+            assert all(".." not in f.split("/") and not f.startswith("/") for f in tree.files())
+            for rel in tree.files():  # every listed file can be read
+                assert isinstance(tree.read_bytes(rel), bytes)
+        assert all(isinstance(u, str) for u in unsafe)

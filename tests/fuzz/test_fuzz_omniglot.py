@@ -1,16 +1,18 @@
 """Fuzzing Omniglot inputs: stroke files, tree names and hostile files dropped into a real-looking tree or zip.
 
-``parse_strokes`` gets random bytes and mutations of valid files; tree names go through the layout; the converter's
-scan gets a synthetic tree (folder or zip) plus one extra file whose name and content are hostile (random bytes,
-damaged PNGs and stroke files). Each call either returns well-formed output (finite float32 points, consistent
-offsets; a catalogue that ``load`` can read) or raises a CharbenchError with a message; it never raises anything else.
+``parse_strokes`` gets random bytes, random text made of the format's own tokens and mutations of valid files; the
+converter's scan gets a synthetic tree (folder or zip) plus one extra file whose name and content are hostile. Each
+call either returns well-formed output (finite float32 points, consistent offsets; a catalogue that ``load`` can
+read) or raises a CharbenchError with a message; it never raises anything else.
 """
 
 from __future__ import annotations
 
 import io
 import shutil
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,28 @@ def parsed(data: bytes | str, name: str = "strokes_background/A/character01/0001
 @example(data="START\n1,2,3\nBREAK\n".encode("utf-16"))
 def test_strokes_random_bytes(data):
     parsed(data)
+
+
+number = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**30), 10**30).map(str),
+    st.sampled_from(["", "-", ".", "1e", "1e400", "3.5e38", "-3.5e38", "1e-400", "nan", "inf", "0x10", "1_0", " 1"]),
+)
+line = st.one_of(
+    st.sampled_from(["START", "BREAK", "", " ", "START BREAK", "BREAKSTART", "\t"]),
+    st.lists(number, min_size=1, max_size=4).map(",".join),
+    st.text(max_size=12),
+)
+
+
+@FUZZ
+@given(lines=st.lists(line, max_size=12), newline=st.sampled_from(["\n", "\r\n", "\r"]))
+@example(lines=["START", "3.5e38,1,0", "BREAK"], newline="\n")  # finite as float64, inf as float32
+@example(lines=["START", "1,2", "BREAK"], newline="\n")
+def test_strokes_random_text(lines, newline):
+    drawing = parsed(newline.join(lines))
+    if drawing is not None:
+        assert drawing.num_strokes >= 1
 
 
 def mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
@@ -112,11 +136,24 @@ def test_layout_fields_make_source_ids(parts):
 # --- the converter's scan over a tree holding one hostile file --------------------------------------------------------
 
 
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width`` x ``height`` pixels over one tiny IDAT chunk."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    )
+
+
 GOOD_PNG = png_bytes(np.full((105, 105), 255, np.uint8))
 content = st.one_of(
     st.binary(max_size=200),
     edits.map(lambda ops: mutate(GOOD_PNG, ops)),
     edits.map(lambda ops: mutate(STROKES.encode(), ops)),
+    st.tuples(st.integers(1, 2**31 - 1), st.integers(1, 2**31 - 1)).map(lambda wh: png_claiming(*wh)),
 )
 name_part = st.one_of(st.sampled_from(["Bg_Script_01", "character01", "images_background", "x"]), st.text(max_size=10))
 leaf = st.one_of(st.sampled_from(["0001_03.png", "0001_03.txt", "0999_01.png", "0001_01.png"]), file_name)
@@ -180,6 +217,20 @@ def scan_and_load(source: Path, modality: str, strict: bool) -> None:
     ),
     data=content,
     strict=st.booleans(),
+)
+@example(
+    zipped=False,
+    modality="images",
+    rel=["Bg_Script_01", "character01", "0001_03.png"],
+    data=png_claiming(30_000, 30_000),
+    strict=False,
+)
+@example(
+    zipped=True,
+    modality="images",
+    rel=["Bg_Script_01", "character01", "0001_03.png"],
+    data=png_claiming(2**31 - 1, 2**31 - 1),
+    strict=False,
 )
 def test_scan_tree_with_a_hostile_file(trees, tmp_path_factory, zipped, modality, rel, data, strict):
     work = tmp_path_factory.getbasetemp() / "fuzz-omniglot-work"

@@ -1,14 +1,22 @@
-"""Fuzzing the TIFF decoder: hostile bytes end in a FormatError, never a crash.
+"""Fuzzing the TIFF decoder: hostile bytes end in a FormatError, never a crash or an allocation sized by the header.
 
-Inputs: random bytes, and every bit depth and compression charbench meets (1- and 8-bit; raw, packbits, LZW,
-deflate, group 4) damaged byte-wise and cut at every length. Both paths are covered: the struct-based fast path for
-plain pages and Pillow for the rest. A successful decode is a ``uint8 [H, W]`` page whose shape ``tiff_size`` agrees
-with. HPL file names parse to integers or to None.
+Inputs: random bytes, every bit depth and compression charbench meets (1- and 8-bit; raw, packbits, LZW, deflate,
+group 4) damaged byte-wise, and IFD entries rewritten with edge-case types, counts and values (huge sides, offsets
+past the end or before the start, strips of the wrong type). Both paths are covered: the struct-based fast path for
+plain pages and Pillow for the rest. A successful decode is a ``uint8 [H, W]`` page whose shape ``tiff_size``
+agrees with.
 """
 
 from __future__ import annotations
 
+import json
+import struct
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +29,20 @@ COMPRESSIONS = ["raw", "packbits", "tiff_lzw", "tiff_deflate"]
 IMAGE = (np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)
 SEEDS = {(bits, c): tiff_bytes(IMAGE, bits=bits, compression=c) for bits in (1, 8) for c in COMPRESSIONS}
 SEEDS[1, "group4"] = tiff_bytes(IMAGE, bits=1, compression="group4")
+# Field types: integer ones the fast path reads, and ASCII / RATIONAL / float ones it skips (Pillow does not).
+TYPES = [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 16, 0, 99]
+EDGE = [0, 1, 2, 7, 8, 255, 256, 32767, 32768, 65535, 2**31 - 1, 2**31, 2**32 - 8, 2**32 - 1]
+TAGS = {
+    "width": 256,
+    "height": 257,
+    "bits": 258,
+    "compression": 259,
+    "photometric": 262,
+    "strip_offsets": 273,
+    "samples": 277,
+    "rows_per_strip": 278,
+    "strip_byte_counts": 279,
+}
 
 
 def check_decoders(data: bytes) -> None:
@@ -43,6 +65,29 @@ def check_decoders(data: bytes) -> None:
     if "verified" in results and "size" in results:
         assert results["verified"] == results["size"]
     assert results.get("pages") in (None, True, False)
+
+
+def entries(data: bytes) -> list[int]:
+    """Byte offsets of the first IFD's 12-byte entries (the seeds are little-endian, written by Pillow)."""
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    return [ifd + 2 + 12 * i for i in range(struct.unpack_from("<H", data, ifd)[0])]
+
+
+def rewrite(
+    data: bytes, tag: int, kind: int | None = None, count: int | None = None, value: int | None = None
+) -> bytes:
+    """The TIFF with one IFD entry's type, count and/or 4-byte value replaced (all entries of ``tag``)."""
+    buf = bytearray(data)
+    for at in entries(data):
+        if struct.unpack_from("<H", buf, at)[0] != tag:
+            continue
+        if kind is not None:
+            struct.pack_into("<H", buf, at + 2, kind)
+        if count is not None:
+            struct.pack_into("<I", buf, at + 4, count)
+        if value is not None:
+            struct.pack_into("<I", buf, at + 8, value)
+    return bytes(buf)
 
 
 @FUZZ
@@ -76,8 +121,42 @@ def test_mutated_bytes(seed, ops):
     check_decoders(bytes(buf))
 
 
+_RAW1, _RAW8, _LZW8 = SEEDS[1, "raw"], SEEDS[8, "raw"], SEEDS[8, "tiff_lzw"]
+
+
+@FUZZ
+@given(
+    seed=st.sampled_from(sorted(SEEDS)),
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(sorted(TAGS.values())),
+            st.sampled_from([0, 1, 2]),
+            st.sampled_from(TYPES),
+            st.one_of(st.sampled_from(EDGE), st.integers(0, 2**32 - 1)),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+)
+@example(seed=(1, "raw"), edits=[(273, 0, 2, 0)])  # StripOffsets typed ASCII: Pillow raises TypeError
+@example(seed=(8, "raw"), edits=[(273, 0, 9, 2**32 - 8)])  # StripOffsets as SLONG -8: before the start of the file
+@example(seed=(8, "tiff_lzw"), edits=[(256, 2, 4, 30_000), (257, 2, 4, 30_000)])  # DecompressionBombError
+@example(seed=(8, "raw"), edits=[(256, 2, 4, 32768), (257, 2, 4, 32768)])  # largest side the fast path takes
+def test_ifd_entries_with_edge_values(seed, edits):
+    data = SEEDS[seed]
+    for tag, field, kind, value in edits:
+        data = rewrite(data, tag, **[{"kind": kind}, {"count": value}, {"value": value}][field])
+    check_decoders(data)
+
+
+def test_negative_strip_offset_is_refused():
+    data = rewrite(_RAW8, TAGS["strip_offsets"], kind=9, value=2**32 - 8)  # SLONG: -8
+    with pytest.raises(FormatError):
+        decode_tiff(data)
+
+
 def test_every_truncation_is_refused():
-    for seed in (SEEDS[1, "raw"], SEEDS[8, "raw"], SEEDS[8, "tiff_lzw"]):
+    for seed in (_RAW1, _RAW8, _LZW8):
         for n in range(len(seed)):
             try:
                 page = decode_tiff(seed[:n])
@@ -85,6 +164,47 @@ def test_every_truncation_is_refused():
                 assert str(exc).strip()
             else:  # only a cut inside trailing bytes nothing points to can still decode, and then exactly
                 np.testing.assert_array_equal(page, decode_tiff(seed))
+
+
+_NO_ALLOCATION = textwrap.dedent(
+    """
+    import json, resource, sys, warnings
+    warnings.simplefilter("ignore")
+    from charbench.errors import FormatError
+    from charbench.io.tiff import decode_tiff
+
+    def vm_bytes():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+
+    cases = [bytes.fromhex(h) for h in json.loads(sys.argv[1])]
+    try:
+        decode_tiff(cases[0][:8])  # import Pillow's plugins before the cap
+    except FormatError:
+        pass
+    cap = vm_bytes() + 64 * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    for data in cases:
+        try:
+            decode_tiff(data)
+        except FormatError:
+            pass
+        else:
+            raise SystemExit("decoded a page whose data is not in the file")
+    print("ok")
+    """
+)
+
+
+def test_header_claiming_a_huge_page_is_refused_before_allocating():
+    """Pages of 144-900 megapixels claimed by ~200-byte files, decoded under an address-space cap of +64 MiB."""
+    cases = []
+    for seed, side in ((_LZW8, 12_000), (_LZW8, 30_000), (_RAW8, 32_768), (SEEDS[1, "group4"], 20_000)):
+        cases.append(rewrite(rewrite(seed, TAGS["width"], kind=4, value=side), TAGS["height"], kind=4, value=side))
+    argv = [sys.executable, "-c", _NO_ALLOCATION, json.dumps([c.hex() for c in cases])]
+    proc = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr[-2000:]
 
 
 HPL_NAME = r"(usr_?[0-9\u0660-\u0669]{1,3}/)?\d{1,4}t\d{1,3}(\.usr_?\d{1,3})?\.tiff?"

@@ -1,9 +1,9 @@
-"""Fuzzing UNIPEN text: random text and bytes, mutated real-looking files, delineations, and a converter run.
+"""Fuzzing UNIPEN text: statements built from the format's own keywords, random text, and mutated real-looking files.
 
 ``parse_unipen`` either returns a self-consistent :class:`UnipenFile` (offsets, finite points, a usable y scale; every
-segment it accepts can be drawn) or raises a UnipenError naming the file; and the ``unipen`` converter, given a
-collection holding one hostile file (statements built from the format's own keywords, or a damaged copy of a real
-file), skips or refuses it with a CharbenchError and renders everything else.
+segment it accepts can be drawn) or raises a UnipenError naming the file; the Lipi Toolkit side-file readers return
+a table or None; include paths never climb out of the source; and the ``unipen`` converter, given a collection
+holding one hostile file, skips or refuses it with a CharbenchError and renders everything else.
 """
 
 from __future__ import annotations
@@ -104,6 +104,17 @@ def parsed(text: str, include=None, names: tuple[str, ...] = (NAME,)) -> up.Unip
 
 
 @FUZZ
+@given(statements=st.lists(statement, max_size=10), lead=st.sampled_from(["", "\ufeff", "\n\n", "junk\n"]))
+@example(statements=[".X_POINTS_PER_INCH 1e300", ".Y_POINTS_PER_INCH 1e-300", ".PEN_DOWN\n 1 2"], lead="")
+@example(statements=[".X_POINTS_PER_INCH 1e999", ".Y_POINTS_PER_INCH 1", ".PEN_DOWN\n 1 2"], lead="")
+@example(statements=[".PEN_DOWN\n 1 2", '.SEGMENT CHAR 0-99999999999999999999 OK "a"'], lead="")
+@example(statements=[".PEN_DOWN\n 1 2\n 3 4", '.SEGMENT CHAR 0:1-0:0 OK "a"'], lead="")
+@example(statements=[".PEN_DOWN\n 1 2", ".START_SET", ".START_SET", '.SEGMENT CHAR 0 OK "a"'], lead="")
+def test_statements(statements, lead):
+    parsed(lead + "\n".join(statements) + "\n")
+
+
+@FUZZ
 @given(text=st.text(max_size=300))
 def test_random_text(text):
     parsed(text)
@@ -154,6 +165,24 @@ def test_mutated_collection_file(collection, ops):
 
 
 @FUZZ
+@given(
+    main=st.lists(statement, max_size=4).map("\n".join),
+    included=st.lists(statement, max_size=4).map("\n".join),
+    target=st.sampled_from(["inc.dat", "self", "missing", ""]),
+)
+@example(main=".INCLUDE self", included="", target="self")  # includes itself: depth limit, not a RecursionError
+def test_includes(main, included, target):
+    def include(name: str, wanted: str):
+        if wanted == "self":
+            return name, main
+        if wanted == target:
+            return f"include/{wanted}", included
+        return None
+
+    parsed(f"{main}\n.INCLUDE {target}\n", include, names=(NAME, f"include/{target}", "include/self"))
+
+
+@FUZZ
 @given(text=st.one_of(delineation, st.text(max_size=20)))
 def test_delineation(text):
     try:
@@ -162,6 +191,48 @@ def test_delineation(text):
         assert repr(text) in str(exc)
         return
     assert ranges and all(isinstance(c, int) and c >= 0 for (a, b) in ranges for c in (a[0], b[0]))
+
+
+side_line = st.one_of(
+    st.tuples(st.text(max_size=8), st.sampled_from(["/", "\\", ""]), st.text(max_size=8), st.text(max_size=4)).map(
+        lambda t: f"{t[0]}{t[1]}{t[2]} {t[3]}"
+    ),
+    st.tuples(
+        st.from_regex(r"[0-9\u0660-\u0669\u00b2]{1,3}", fullmatch=True),
+        st.lists(
+            st.one_of(st.from_regex(r"(0x|U\+)[0-9A-Fa-f]{2,6}", fullmatch=True), st.text(max_size=3)), max_size=3
+        ),
+    ).map(lambda t: " ".join([t[0], *t[1]])),
+    st.sampled_from(["#", "EOF", "", "1 0xFFFFFF", "1 U+110000", "\u00b2 a", "7 U+0037"]),
+)
+
+
+@FUZZ
+@given(lines=st.lists(side_line, max_size=6))
+@example(lines=["1 0xFFFFFF"])  # a code past U+10FFFF
+@example(lines=["\u00b2 a"])  # str.isdigit() is True for '²', int() refuses it
+def test_side_files(lines):
+    text = "\n".join(lines)
+    lists, maps, codes = up.read_list_file(text), up.read_map_file(text), up.read_unicode_map(text)
+    assert lists is None or all(isinstance(k, str) and isinstance(v, str) for k, v in lists.items())
+    assert maps is None or all(isinstance(lab, str) and isinstance(g, str) for lab, g in maps)
+    assert codes is None or all(isinstance(k, int) and isinstance(v, str) for k, v in codes.items())
+
+
+path_part = st.sampled_from(["..", ".", "", "usr3", "usr_12", "include", "a", "000007t02.txt", "\\", "C:"])
+
+
+@FUZZ
+@given(including=st.lists(path_part, max_size=5).map("/".join), target=st.lists(path_part, max_size=5).map("/".join))
+@example(including="a/b.dat", target="../../../etc/passwd")
+@example(including="usr3/x.dat", target="\\..\\..\\secret")
+@example(including="/a.dat", target="b.dat")  # an absolute name: dirname("/") == "/" looped forever
+def test_include_candidates_stay_inside_the_source(including, target):
+    for candidate in up.include_candidates(including, target):
+        parts = candidate.split("/")
+        assert ".." not in parts and not candidate.startswith("/"), candidate
+    name = up.lipi_name(including)
+    assert name is None or all(isinstance(v, int) for v in name)
 
 
 # --- the converter on a collection holding one hostile file -----------------------------------------------------------
