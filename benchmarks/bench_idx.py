@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import best_of, report  # noqa: E402
+from _common import best_of, report
 
-from charbench.io.idx import read_idx  # noqa: E402
-from charbench.prepare import PrepareConfig, prepare  # noqa: E402
-from charbench.synth.glyphs import GlyphGenerator, assign  # noqa: E402
-from charbench.synth.idx import write_idx  # noqa: E402
+from charbench.io.idx import read_idx
+from charbench.prepare import PrepareConfig, prepare
+from charbench.synth.glyphs import GlyphGenerator, assign
+from charbench.synth.idx import write_idx
 
 
 def byte_by_byte(path: Path) -> list:

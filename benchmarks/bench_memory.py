@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import report  # noqa: E402
-from bench_idx import mnist_like  # noqa: E402
+from _common import report
+from bench_idx import mnist_like
 
 _CHILD = """
 import resource, sys

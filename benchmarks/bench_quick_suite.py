@@ -15,7 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch
+from _common import report
 
 from charbench.bench.runner import RunConfig, run_suite
 
@@ -80,6 +82,8 @@ def main() -> int:
         acc, secs = r["test"]["top1"], r["train_seconds"]
         passed = acc >= GOALS[r["dataset"]] and secs <= TRAIN_LIMIT_S
         ok &= passed
+        report(f"quick_suite_{r['dataset']}_top1", 100 * acc, f"{r['epochs_run']} epochs, {secs:.0f} s of training",
+               f">= {100 * GOALS[r['dataset']]:.0f}", unit="%")
         print(
             f"{r['dataset']:>7}: test top-1 {100 * acc:.2f} % (goal >= {100 * GOALS[r['dataset']]:.0f} %), "
             f"balanced {100 * r['test']['balanced_accuracy']:.2f} %, {r['epochs_run']} epochs in {secs:.1f} s "

@@ -12,20 +12,21 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _common import RESULT_PREFIX, machine  # noqa: E402
+from _common import RESULT_PREFIX, machine
 
 PACKAGES = ("charbench", "numpy", "numba", "h5py", "opencv-python-headless", "pillow", "torch", "scikit-image")
 
 
 def run_script(path: Path, quick: bool) -> tuple[list[dict], str, float]:
     start = time.perf_counter()
-    cmd = [sys.executable, str(path)] + (["--quick"] if quick else [])
+    takes_quick = "--quick" in path.read_text(encoding="utf-8")
+    cmd = [sys.executable, str(path)] + (["--quick"] if quick and takes_quick else [])
     done = subprocess.run(cmd, capture_output=True, text=True)
     rows = [json.loads(line[len(RESULT_PREFIX):]) for line in done.stdout.splitlines()
             if line.startswith(RESULT_PREFIX)]
@@ -53,7 +54,7 @@ def write_results(results: dict, quick: bool, out: Path) -> None:
             pass
     lines = ["# Benchmark results", "",
              f"Written by `python benchmarks/run_all.py{' --quick' if quick else ''}` on "
-             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", "",
+             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", "",
              f"- machine: {info['cores']} cores, {info['cpu']}, {info['platform']}",
              f"- Python {info['python']}; {', '.join(versions)}", "",
              "Every figure is a ratio against a baseline measured in the same run, so it survives a noisy machine "
@@ -74,11 +75,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="pass --quick to every script (smaller inputs)")
     parser.add_argument("--only", nargs="*", help="script names (bench_idx ...) to run")
+    parser.add_argument("--skip", nargs="*", default=[], help="script names to leave out")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
     scripts = sorted(HERE.glob("bench_*.py"))
     if args.only:
         scripts = [s for s in scripts if s.stem in args.only]
+    scripts = [s for s in scripts if s.stem not in args.skip]
     results = {}
     for script in scripts:
         print(f"== {script.name}", flush=True)
