@@ -50,7 +50,8 @@ def mnist_like(root: Path, train: int, test: int) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10x smaller corpus")
+    parser.add_argument("--quick", action="store_true", help="10x smaller corpus for the reader figures (the prepare "
+                        "figure always uses the full 70,000 images: start-up costs would dominate a smaller one)")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     with tempfile.TemporaryDirectory() as tmp:
@@ -67,13 +68,15 @@ def main() -> None:
         t_ours = best_of(lambda: read_idx(images))
         report("idx_reader_vs_frombuffer", (t_frombuffer + t_gunzip_read) / t_ours,
                "gunzip + numpy.frombuffer", ">= 0.5x (within 2x)")
+        if scale != 1:
+            root = mnist_like(Path(tmp) / "full", 60_000, 10_000)
         gz_files = sorted(root.glob("*.gz"))
         t_gunzip = best_of(lambda: [gzip.decompress(p.read_bytes()) for p in gz_files])
         out = Path(tmp) / "out"
         t_prepare = best_of(lambda: prepare(PrepareConfig(name="mnist", source=root, out=out, force=True,
                                                           progress=False)), 2)
         report("prepare_mnist_vs_gunzip", t_prepare / t_gunzip, "gunzip of the raw files", "<= 3x",
-               images=(70_000 // scale))
+               images=70_000)
 
 
 if __name__ == "__main__":

@@ -236,6 +236,8 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
     if not tasks:
         return
     workers = min(config.workers or os.cpu_count() or 1, len(tasks))
+    if config.workers is None and norm.is_identity(catalog.native_size):
+        workers = 1  # nothing to decode or normalise: the writer's deflate threads already use every core
     total = sum(len(t.rows) for t in tasks)
     infos: list = [None] * len(tasks)
     start = time.perf_counter()

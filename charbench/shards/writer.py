@@ -57,6 +57,16 @@ def write_shard(
     if any(len(a) != count for a in arrays.values()):
         raise ValueError(f"arrays of unequal length for {path.name}: { {k: len(a) for k, a in arrays.items()} }")
     tmp = path.with_name(path.name + ".tmp")
+    # The content hash needs only the arrays: compute it alongside the write (sha256 releases the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        content = pool.submit(content_sha256, arrays, class_names, codepoints, attrs)
+        _write_file(tmp, arrays, class_names, codepoints, attrs)
+        _fsync(tmp)
+        os.replace(tmp, path)
+        return ShardInfo(path.name, count, file_sha256(path), content.result())
+
+
+def _write_file(tmp: Path, arrays: dict, class_names: list[str], codepoints: list[int], attrs: Mapping) -> None:
     with h5py.File(tmp, "w", track_order=True) as f:
         for name, a in arrays.items():
             _create(f, name, a)
@@ -64,9 +74,6 @@ def write_shard(
         f.create_dataset(CLASS_CODEPOINT, data=np.asarray(codepoints, dtype=np.int32), track_times=False)
         for key, value in attrs.items():
             f.attrs[key] = value
-    _fsync(tmp)
-    os.replace(tmp, path)
-    return ShardInfo(path.name, count, file_sha256(path), content_sha256(arrays, class_names, codepoints, attrs))
 
 
 def _create(f: h5py.File, name: str, a: np.ndarray) -> None:
