@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from charbench.errors import ArchiveError, CharbenchError
 from charbench.io.archive import SourceTree, open_archive, safe_extract
 from charbench.io.folder_tree import open_tree
+from tests.fuzzing import mutate
 
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ZIP_METHODS = {
@@ -139,23 +140,6 @@ def test_random_bytes(work, data, suffix):
     check_all(path, work / "sandbox-random")
 
 
-def mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
-    """Apply (kind, position, value) edits: truncate, xor one byte, insert bytes, delete a range, copy a block."""
-    buf = bytearray(data)
-    for kind, pos, value in ops:
-        at = pos % (len(buf) + 1)
-        if kind == 0:
-            del buf[at:]
-        elif kind == 1 and buf:
-            buf[at % len(buf)] ^= value % 255 + 1
-        elif kind == 2:
-            buf[at:at] = bytes([value % 256]) * (value % 7 + 1)
-        elif kind == 3:
-            del buf[at : at + value % 64 + 1]
-        elif kind == 4 and buf:
-            src = value % len(buf)
-            buf[at:at] = buf[src : src + 32]
-    return bytes(buf)
 
 
 def at_byte(data: bytes, marker: bytes, offset: int, value: int) -> bytes:
@@ -183,7 +167,7 @@ _ZIP_LZMA = build("zip-lzma", ENTRIES)
 @example(kind="tar.gz", ops=[])
 def test_mutated_archives(work, kind, ops):
     path = work / f"mutated{SUFFIX[kind]}"
-    path.write_bytes(mutate(build(kind, ENTRIES), ops))
+    path.write_bytes(mutate(build(kind, ENTRIES), ops, span=64, block=32))
     check_all(path, work / "sandbox-mutated")
     if not ops:
         assert read_everything(path) == ENTRIES

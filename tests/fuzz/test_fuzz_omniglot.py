@@ -24,6 +24,7 @@ from charbench.datasets.omniglot import Omniglot, layout, source_id
 from charbench.errors import CharbenchError, FormatError
 from charbench.io.omniglot_strokes import Drawing, format_strokes, parse_strokes
 from charbench.synth.omniglot import png_bytes, write_omniglot
+from tests.fuzzing import mutate
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SCAN = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -80,23 +81,6 @@ def test_strokes_random_text(lines, newline):
         assert drawing.num_strokes >= 1
 
 
-def mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
-    """Apply (kind, position, value) edits: truncate, xor one byte, insert bytes, delete a range, copy a block."""
-    buf = bytearray(data)
-    for kind, pos, value in ops:
-        at = pos % (len(buf) + 1)
-        if kind == 0:
-            del buf[at:]
-        elif kind == 1 and buf:
-            buf[at % len(buf)] ^= value % 255 + 1
-        elif kind == 2:
-            buf[at:at] = bytes([value % 256]) * (value % 7 + 1)
-        elif kind == 3:
-            del buf[at : at + value % 16 + 1]
-        elif kind == 4 and buf:
-            src = value % len(buf)
-            buf[at:at] = buf[src : src + 16]
-    return bytes(buf)
 
 
 edits = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2**16), st.integers(0, 2**16)), min_size=1, max_size=4)
