@@ -80,6 +80,7 @@ class Plan:
 
     rows: dict[str, np.ndarray]
     variants: dict[str, np.ndarray]
+    split: dict  # method, fractions, grouping and seed, as index.json records them
     balance: dict | None
 
 
@@ -210,7 +211,7 @@ def _plan(config: PrepareConfig, converter: Converter, catalog: Catalog, group_k
                    "train_before": before, "train_after": _histogram(catalog, rows["train"])}
     split_info = {"method": method, "fractions": list(config.fractions), "val_fraction": config.val_fraction,
                   "group_by": group_key, "seed": config.seed}
-    return Plan(rows, variants, {"split": split_info, "balance": balance})
+    return Plan(rows, variants, split_info, balance)
 
 
 def _histogram(catalog: Catalog, rows: np.ndarray) -> list[int]:
@@ -288,8 +289,8 @@ def _plan_record(config, converter, catalog, norm, plan: Plan, tasks: list[Shard
         "num_classes": len(catalog.classes),
         "classes": [{"name": c.name, "codepoint": c.codepoint if c.codepoint >= 0 else None} for c in catalog.classes],
         "normalization": norm.as_dict(),
-        "split": plan.balance["split"],
-        "balance": plan.balance["balance"],
+        "split": plan.split,
+        "balance": plan.balance,
         "options": dict(converter.opts),
         "sources": describe_sources(converter.source_files(), converter.source),
         "skipped": catalog.skipped,

@@ -29,6 +29,7 @@ from charbench.errors import CharbenchError, FormatError
 from charbench.io.idx import DTYPES, open_idx, read_header, read_idx
 from charbench.io.npz import open_npz_array
 from charbench.synth.idx import idx_bytes
+from tests.fuzzing import mutate as shared_mutate
 
 # Valid dtype codes plus neighbours of them; dims that overflow products or sit on uint32 / int32 / int64 edges.
 CODES = sorted(DTYPES) + [0x00, 0x07, 0x0A, 0x0F, 0xFF]
@@ -117,22 +118,16 @@ def test_headers_with_edge_dimensions(work, code, shape, ndim_delta, body, gz):
 
 
 def mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
-    """Apply (kind, position, value) edits: truncate, xor one byte, insert bytes, delete a range, overwrite a dim."""
-    buf = bytearray(data)
+    """The shared byte edits, with kind 4 overwriting a header dimension by an edge value instead."""
     for kind, pos, value in ops:
-        at = pos % (len(buf) + 1)
-        if kind == 0:
-            del buf[at:]
-        elif kind == 1 and buf:
-            buf[at % len(buf)] ^= value % 255 + 1
-        elif kind == 2:
-            buf[at:at] = bytes([value % 256]) * (value % 7 + 1)
-        elif kind == 3:
-            del buf[at : at + value % 16 + 1]
-        elif kind == 4 and len(buf) >= 8:
+        if kind != 4:
+            data = shared_mutate(data, [(kind, pos, value)])
+        elif len(data) >= 8:
+            buf = bytearray(data)
             dim = 4 + 4 * (pos % max(1, (len(buf) - 4) // 4))
             buf[dim : dim + 4] = struct.pack(">I", EDGE_DIMS[value % len(EDGE_DIMS)])
-    return bytes(buf)
+            data = bytes(buf)
+    return data
 
 
 @FUZZ
