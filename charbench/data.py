@@ -293,8 +293,9 @@ class DeviceLoader:
     def _permutation(self, n: int, device: torch.device) -> torch.Tensor:
         if not self.shuffle:
             return torch.arange(n, device=device)
-        gen = torch.Generator(device=device).manual_seed(_seed(self.seed, self.epoch, self.rank))
-        return torch.randperm(n, generator=gen, device=device)
+        # drawn on the CPU whatever the device: CUDA's generator gives another order for the same seed
+        gen = torch.Generator().manual_seed(_seed(self.seed, self.epoch, self.rank))
+        return torch.randperm(n, generator=gen).to(device)
 
     def _resident_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         perm = self._permutation(self._local_count, self._index_device)

@@ -22,6 +22,7 @@ from charbench.bench.suites import SUITES
 from charbench.errors import CharbenchError, OptionError
 from charbench.paths import prepared_root
 from charbench.progress import console, progress_bar
+from charbench.shards.reader import list_datasets
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,8 @@ def run_suite(config: RunConfig) -> RunOutcome:
     try:
         device = resolve_device(config.device, ctx)
         jobs, skipped = expand(suite, data_root, datasets=config.datasets, models=config.models, seeds=config.seeds)
+        if not jobs:
+            raise OptionError(_no_jobs_message(suite.name, data_root, config, skipped))
         opts = _job_options(config, suite, device)
         started = datetime.now(UTC)
         for s in skipped:
@@ -118,6 +121,13 @@ def run_suite(config: RunConfig) -> RunOutcome:
         return RunOutcome(run_dir, results, skipped)
     finally:
         shutdown(ctx)
+
+
+def _no_jobs_message(suite: str, data_root: Path, config: RunConfig, skipped) -> str:
+    prepared = ", ".join(p.name for p in list_datasets(data_root)) or "none"
+    filters = " ".join(f"--{k} {v!r}" for k, v in (("datasets", config.datasets), ("models", config.models)) if v)
+    hint = f"; prepare one with: {skipped[0].command}" if skipped else ""
+    return f"suite {suite!r}{' with ' + filters if filters else ''} has no job to run: prepared under {data_root}: {prepared}{hint}"
 
 
 def _options_dict(config: RunConfig, opts: JobOptions) -> dict:
