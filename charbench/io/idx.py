@@ -7,17 +7,16 @@ decompressed once to a scratch file and memory-mapped, so no corpus is ever held
 
 from __future__ import annotations
 
-import gzip
 import math
 import struct
 import sys
 import tempfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from charbench.deflate import GZIP_ERRORS, open_gzip
 from charbench.errors import FormatError, RawDataNotFoundError
 
 # dtype code -> big-endian numpy dtype
@@ -49,7 +48,7 @@ def is_gzipped(path: Path) -> bool:
 
 
 def _open(path: Path, gzipped: bool):
-    return gzip.open(path, "rb") if gzipped else open(path, "rb")
+    return open_gzip(path) if gzipped else open(path, "rb")
 
 
 def read_header(path: str | Path) -> IdxHeader:
@@ -70,7 +69,7 @@ def read_header(path: str | Path) -> IdxHeader:
                     f"{'/'.join(f'{c:02x}' for c in DTYPES)} + 1-4 dimensions)"
                 )
             dims_raw = f.read(4 * ndim)
-    except (OSError, EOFError, zlib.error) as exc:
+    except GZIP_ERRORS as exc:
         raise FormatError(f"{path}: cannot read idx header: {exc}") from None
     if len(dims_raw) < 4 * ndim:
         raise FormatError(f"{path}: truncated idx header (dimensions missing)")
@@ -117,7 +116,7 @@ def read_idx(path: str | Path) -> np.ndarray:
             while total <= limit and (block := f.read(min(1 << 24, limit + 1 - total))):
                 blocks.append(block)
                 total += len(block)
-    except (OSError, EOFError, zlib.error) as exc:
+    except GZIP_ERRORS as exc:
         raise FormatError(f"{header.path}: corrupt or truncated ({exc})") from None
     raw = b"".join(blocks)
     _check_size(header, len(raw) - header.offset)
@@ -144,10 +143,10 @@ def _gunzip(header: IdxHeader, workdir: Path) -> Path:
     limit = header.offset + header.nbytes
     written = 0
     try:
-        with gzip.open(header.path, "rb") as src, open(out, "wb") as dst:
+        with open_gzip(header.path) as src, open(out, "wb") as dst:
             while written <= limit and (block := src.read(1 << 20)):
                 dst.write(block)
                 written += len(block)
-    except (OSError, EOFError, zlib.error) as exc:
+    except GZIP_ERRORS as exc:
         raise FormatError(f"{header.path}: corrupt or truncated gzip stream ({exc})") from None
     return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from charbench.deflate import deflate
 from charbench.shards.content import content_sha256, file_sha256
 from charbench.shards.schema import (
     ARRAYS,
@@ -99,21 +99,21 @@ def _create(f: h5py.File, name: str, a: np.ndarray) -> None:
 
 
 def _write_compressed_chunks(dset: h5py.Dataset, a: np.ndarray, rows: int) -> None:
-    """Deflate the image chunks on a thread pool (zlib releases the GIL) and store them as they are.
+    """Deflate the image chunks on a thread pool (zlib and ISA-L release the GIL) and store them as they are.
 
-    HDF5's gzip filter stores each chunk as one zlib stream, which is what zlib.compress makes; edge chunks
+    HDF5's gzip filter stores each chunk as one zlib stream, which is what ``deflate`` makes; edge chunks
     are stored full size, so the last one is zero-padded. Any HDF5 reader sees an ordinary gzip dataset.
     """
 
-    def deflate(start: int) -> bytes:
+    def compress(start: int) -> bytes:
         block = a[start : start + rows]
         if len(block) < rows:
             block = np.concatenate([block, np.zeros((rows - len(block), *a.shape[1:]), a.dtype)])
-        return zlib.compress(np.ascontiguousarray(block).tobytes(), COMPRESSION_LEVEL)
+        return deflate(np.ascontiguousarray(block).tobytes(), COMPRESSION_LEVEL)
 
     starts = range(0, len(a), rows)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for start, data in zip(starts, pool.map(deflate, starts)):
+        for start, data in zip(starts, pool.map(compress, starts)):
             dset.id.write_direct_chunk((start, 0, 0), data)
 
 
