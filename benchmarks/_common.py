@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 RESULT_PREFIX = "RESULT "
 
@@ -52,3 +55,32 @@ def machine() -> dict:
     except OSError:
         pass
     return {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "platform": platform.platform()}
+
+
+def prepare_in_subprocess(name: str, root: Path, out: Path, workers: int, shard_size: int, one_core: bool,
+                          **options) -> tuple[float, float]:
+    """Wall and CPU seconds of one whole ``prepare`` (``--force``) in a fresh interpreter.
+
+    ``one_core`` pins it to one CPU with one numba thread. The CPU time is that of the interpreter and the children it
+    reaped: complete with one worker, but without the pool's workers (forked by a forkserver, not reaped by it).
+    """
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    if one_core:
+        env.update(NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    extra = "".join(f", {k}={v!r}" for k, v in options.items())
+    code = (
+        "from charbench.prepare import PrepareConfig, prepare; "
+        f"prepare(PrepareConfig(name={name!r}, source={str(root)!r}, out={str(out)!r}, workers={workers}, "
+        f"shard_size={shard_size}, progress=False, force=True{extra}))"
+    )
+    cpu = next(iter(os.sched_getaffinity(0)))
+    before = os.times()
+    subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        check=True,
+        preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if one_core else None,
+    )
+    after = os.times()
+    used = after.children_user - before.children_user + after.children_system - before.children_system
+    return after.elapsed - before.elapsed, used

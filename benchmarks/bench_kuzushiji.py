@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, report, timer
+from _common import machine, prepare_in_subprocess, report, timer
 
 from charbench.synth.pages import write_kaggle_pages
 
@@ -85,30 +84,7 @@ def pillow_loop(pages) -> np.ndarray:
 
 
 def run_prepare(root: Path, out: Path, workers: int, shard_size: int, one_core: bool) -> tuple[float, float]:
-    """Wall and CPU seconds of one whole ``prepare`` in a fresh interpreter.
-
-    ``one_core`` pins it to one CPU with one numba thread. The CPU time is that of the interpreter and the children it
-    reaped: complete with one worker, but without the pool's workers (forked by a forkserver, not reaped by it).
-    """
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    if one_core:
-        env.update(NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    code = (
-        "from charbench.prepare import PrepareConfig, prepare; "
-        f"prepare(PrepareConfig(name='kuzushiji', source={str(root)!r}, out={str(out)!r}, workers={workers}, "
-        f"shard_size={shard_size}, progress=False, force=True))"
-    )
-    cpu = next(iter(os.sched_getaffinity(0)))
-    before = os.times()
-    subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        check=True,
-        preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if one_core else None,
-    )
-    after = os.times()
-    used = after.children_user - before.children_user + after.children_system - before.children_system
-    return after.elapsed - before.elapsed, used
+    return prepare_in_subprocess("kuzushiji", root, out, workers, shard_size, one_core)
 
 
 def corpus(tmp: Path, copies: int, synthetic: bool, pages_per_copy: int = 5) -> tuple[Path, str]:

@@ -16,7 +16,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from charbench.errors import DatasetExistsError, OptionError, RawDataNotFoundErr
 from charbench.kernels import parse_binarize, warm_up
 from charbench.manifest import load_manifest, raw_dir_for
 from charbench.paths import prepared_root
+from charbench.pool import worker_context
 from charbench.progress import console, progress_bar
 from charbench.render import Normalization, ShardTask, build_shard, build_shard_in_worker, init_worker
 from charbench.shards import ledger
@@ -90,6 +90,7 @@ def prepare(config: PrepareConfig) -> Path:
     if config.binarize:
         parse_binarize(config.binarize)  # a typo fails now, not after scanning a large source
     converter: Converter = cls(config.source, strict=config.strict, **config.options)
+    converter.workers = config.workers or os.cpu_count() or 1
     config = replace(config, shard_size=config.shard_size or cls.default_shard_size)
     try:
         with console.status(f"scanning {config.source}", spinner="dots") if config.progress else nullcontext():
@@ -258,23 +259,11 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
             if not norm.is_identity(catalog.native_size):
                 warm_up()  # compile (or load) the kernels once here, not in every worker at the same time
             threads = max(1, (os.cpu_count() or 1) // workers)
-            with ProcessPoolExecutor(workers, mp_context=_worker_context(), initializer=init_worker,
+            with ProcessPoolExecutor(workers, mp_context=worker_context(), initializer=init_worker,
                                      initargs=(converter, catalog, norm, group_key, threads)) as pool:
                 futures = {pool.submit(build_shard_in_worker, t): i for i, t in enumerate(tasks)}
                 for fut in as_completed(futures):
                     done(futures[fut], fut.result())
-
-
-def _worker_context():
-    """forkserver where the platform has it: children fork from a clean server that has charbench imported
-    (cheap to start, unlike spawn) and has never started numba threads (unlike a plain fork of this process)."""
-    import multiprocessing
-
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return get_context("spawn")
-    ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(["charbench.render", "charbench.datasets", "charbench.kernels"])
-    return ctx
 
 
 def _plan_record(config, converter, catalog, norm, plan: Plan, tasks: list[ShardTask]) -> dict:
@@ -292,7 +281,7 @@ def _plan_record(config, converter, catalog, norm, plan: Plan, tasks: list[Shard
         "split": plan.split,
         "balance": plan.balance,
         "options": dict(converter.opts),
-        "sources": describe_sources(converter.source_files(), converter.source),
+        "sources": describe_sources(converter.source_files(), converter.source, converter.source_digests()),
         "skipped": catalog.skipped,
         "skipped_examples": catalog.examples_of_skipped[:20],
         "notes": catalog.notes,

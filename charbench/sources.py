@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,22 +13,30 @@ from charbench.shards.content import file_sha256
 MAX_LISTED = 32  # above this many files, index.json keeps one manifest hash instead of a list
 
 
-def describe_sources(files: list[Path], root: Path) -> dict:
-    """``{"files": [{name, size, sha256}]}`` for a few files, or a manifest sha256 over many."""
-    root = Path(root)
-    paths = sorted(Path(p) for p in files)
+def describe_sources(files: Iterable[str | Path], root: Path, known: Mapping[str, tuple[int, str]] | None = None) -> dict:
+    """``{"files": [{name, size, sha256}]}`` for a few files, or a manifest sha256 over many.
+
+    ``known`` gives (size, sha256) by path for files already read whole (by the scan); the rest are hashed here.
+    """
+    root, known = Path(root), known or {}
+    # plain strings, ordered as pathlib orders paths (part by part): pathlib costs more than the work per file
+    paths = sorted((str(p) for p in files), key=lambda p: p.split(os.sep))
+    todo = [p for p in paths if p not in known]
     # hashlib releases the GIL on large reads; threads also overlap the open/read latency of many small files.
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
-        digests = list(pool.map(file_sha256, paths))
+        hashed = dict(zip(todo, pool.map(_size_and_sha256, todo)))
+    prefix = str(root) + os.sep if root.is_dir() else None
     entries = []
-    for f, digest in zip(paths, digests):
-        try:
-            name = f.relative_to(root).as_posix() if root.is_dir() else f.name
-        except ValueError:
-            name = f.name
-        entries.append({"name": name, "size": f.stat().st_size, "sha256": digest})
+    for p in paths:
+        size, digest = known.get(p) or hashed[p]
+        name = p[len(prefix):] if prefix and p.startswith(prefix) else os.path.basename(p)
+        entries.append({"name": name.replace(os.sep, "/"), "size": size, "sha256": digest})
     if len(entries) <= MAX_LISTED:
         return {"root": str(root), "count": len(entries), "files": entries}
     manifest = "\n".join(f"{e['sha256']}  {e['name']}" for e in entries)
     return {"root": str(root), "count": len(entries), "total_bytes": sum(e["size"] for e in entries),
             "manifest_sha256": hashlib.sha256(manifest.encode()).hexdigest()}
+
+
+def _size_and_sha256(path: str) -> tuple[int, str]:
+    return os.stat(path).st_size, file_sha256(Path(path))

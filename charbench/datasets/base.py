@@ -80,6 +80,7 @@ class Converter:
     default_shard_size: ClassVar[int | None] = None  # examples per shard when --shard-size is not given
     # Dataset-specific options (CLI flags such as --label or --set) and their defaults.
     options: ClassVar[dict[str, Any]] = {}
+    workers: int = 1  # processes a scan may use (prepare sets it from --workers)
 
     def __init__(self, source: Path, *, strict: bool = False, **options: Any):
         self.source = Path(source)
@@ -102,9 +103,15 @@ class Converter:
         no-op). Others may use it as a hint (page crops decode at a reduced scale) and return False."""
         return False
 
-    def source_files(self) -> list[Path]:
+    def source_files(self) -> list[str | Path]:
         """Raw files whose sha256 index.json records (all of them, or a manifest of many)."""
         return []
+
+    def source_digests(self) -> dict[str, tuple[int, str]]:
+        """(size, sha256) by path of raw files that scan already read whole (a ``LazySource`` remembering digests
+        as ``self._src.reader``), so that index.json's source record does not read them again."""
+        reader = getattr(getattr(self, "_src", None), "reader", None)
+        return getattr(reader, "digests", None) or {}
 
     def close(self) -> None:
         """Release temporary files made by scan (called once prepare is done)."""

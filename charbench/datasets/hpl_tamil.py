@@ -19,7 +19,8 @@ Class table: ids 000-155 (the label is the HPL id); a ``<id> <chars or 0xXXXX co
 names them with their Tamil Unicode strings, otherwise names stay numeric. ``source_id`` of a TIFF is its
 position among the source's TIFF files sorted by path; of a UNIPEN sample, as in the ``unipen`` converter.
 
-TIFF headers are checked at scan (compressed pages are decoded there too, since only decoding checks them):
+TIFF headers are checked at scan, on several processes for large sources (compressed pages are decoded there too,
+since only decoding checks them):
 zero-byte or unreadable files, names that do not follow the pattern and class ids above 155 are skipped and
 counted (``--strict``: fatal). Pen-data options are the ``unipen`` converter's (``--keep-bad``, ``-O y_axis``,
 ``-O pen_width``).
@@ -27,7 +28,10 @@ counted (``--strict``: fatal). Pen-data options are the ``unipen`` converter's (
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+import hashlib
+import os
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 
@@ -48,8 +52,9 @@ from charbench.datasets.unipen import (
 from charbench.errors import FormatError, OptionError, RawDataNotFoundError
 from charbench.io import unipen as up
 from charbench.io.archive import SourceTree
-from charbench.io.tiff import TIFF_SUFFIXES, HplName, decode_tiff, parse_hpl_name, tiff_size
+from charbench.io.tiff import TIFF_SUFFIXES, decode_tiff, parse_hpl_name, tiff_size
 from charbench.kernels.ragged import Ragged
+from charbench.pool import process_map
 
 NUM_CLASSES = 156
 BAD_NAME = "TIFF names not like 154t05.tiff, 154t05.usr_26.tiff or usr_26/154t05.tiff"
@@ -85,6 +90,23 @@ def hpl_classes(labels: list[str], unicode: dict[int, str]) -> tuple[list[ClassI
     return class_table(unicode), np.array(index, dtype=np.int32)
 
 
+SCAN_CHUNK = 1000  # TIFFs per header-check task of a parallel scan
+
+
+def check_tiffs(reader: LazySource, rels: list[str]) -> list[tuple]:
+    """Per file ``(shape or None, error or None, (size, sha256))``: the header check (and decode of compressed
+    pages) that decides whether a TIFF is used, and the digest index.json records, from one read of the file."""
+    out = []
+    for rel in rels:
+        data = reader.read(rel)
+        digest = (len(data), hashlib.sha256(data).hexdigest())
+        try:
+            out.append((tiff_size(data, verify=True), None, digest))
+        except FormatError as exc:
+            out.append((None, str(exc), digest))
+    return out
+
+
 class TiffTree:
     """The offline form: HPL-named TIFFs of a folder or archive, decoded one shard at a time."""
 
@@ -93,15 +115,25 @@ class TiffTree:
         self.files: list[str] = []
         self.reader: LazySource | None = None
 
-    def scan(self, tree: SourceTree, tiffs: list[str], unicode: dict[int, str]) -> Catalog:
-        self.files, self.reader = tiffs, LazySource(tree.path, tiffs)
-        ids, names, shapes = [], [], set()
+    def scan(self, tree: SourceTree, tiffs: list[str], unicode: dict[int, str], workers: int = 1) -> Catalog:
+        self.files, self.reader = tiffs, LazySource(tree.path, tiffs, remember_digests=True)
+        named = []
         for i, rel in enumerate(tiffs):
-            name, shape = self._check(rel)
-            if name is not None:
+            name = parse_hpl_name(rel)
+            if name is None or name.label >= NUM_CLASSES:
+                self.skips.add(BAD_NAME if name is None else OUT_OF_RANGE, rel)
+            else:
+                named.append((i, name))
+        ids, names, shapes = [], [], set()
+        for (i, name), (shape, error, digest) in zip(named, self._check([tiffs[i] for i, _ in named], workers)):
+            rel = tiffs[i]
+            self.reader.remember(rel, digest)
+            if error is None:
                 ids.append(i)
                 names.append(name)
                 shapes.add(shape)
+            else:
+                self.skips.add(UNREADABLE if digest[0] else EMPTY, f"{rel}: {error}" if digest[0] else rel)
         if tree.junk_count:
             self.skips.count(JUNK, tree.junk_count)
         self.rows = np.array(ids, np.int64)
@@ -122,18 +154,13 @@ class TiffTree:
             },
         )
 
-    def _check(self, rel: str) -> tuple[HplName | None, tuple[int, int]]:
-        """The file's name fields and page shape, or (None, ...) after counting why it is left out."""
-        name = parse_hpl_name(rel)
-        if name is None or name.label >= NUM_CLASSES:
-            self.skips.add(BAD_NAME if name is None else OUT_OF_RANGE, rel)
-            return None, (0, 0)
-        data = self.reader.read(rel)
-        try:
-            return name, tiff_size(data, verify=True)
-        except FormatError as exc:
-            self.skips.add(UNREADABLE if data else EMPTY, f"{rel}: {exc}" if data else rel)
-            return None, (0, 0)
+    def _check(self, rels: list[str], workers: int) -> list[tuple]:
+        """``check_tiffs`` over ``rels``, in chunks on ``workers`` processes when there are many files."""
+        source = LazySource(self.reader.path, [])  # digests are kept by the caller; pickled small for workers
+        if workers <= 1 or len(rels) < 2 * SCAN_CHUNK:
+            return check_tiffs(source, rels)
+        chunks = [rels[k : k + SCAN_CHUNK] for k in range(0, len(rels), SCAN_CHUNK)]
+        return [r for part in process_map(partial(check_tiffs, source), chunks, workers) for r in part]
 
     def load(self, rows: np.ndarray) -> Ragged:
         images = []
@@ -164,7 +191,7 @@ class HplTamil(Converter):
             tiffs = [f for f in tree.files() if f.lower().endswith(TIFF_SUFFIXES)]
             if self._form(tree, tiffs) == "images":
                 self._src = TiffTree(self.strict)
-                catalog = self._src.scan(tree, tiffs, _unicode_map(tree))
+                catalog = self._src.scan(tree, tiffs, _unicode_map(tree), self.workers)
             else:
                 self._src = unipen_options(self.opts, self.strict)
                 catalog = self._src.scan(tree, hpl_classes)
@@ -196,7 +223,7 @@ class HplTamil(Converter):
     def load(self, rows: np.ndarray):
         return self._src.load(rows)
 
-    def source_files(self) -> list[Path]:
+    def source_files(self) -> list[str | Path]:
         return source_paths(self.source, self._src.files)
 
     def close(self) -> None:
@@ -205,7 +232,7 @@ class HplTamil(Converter):
 
 
 def _text_files(tree: SourceTree) -> list[str]:
-    return [f for f in tree.files() if PurePosixPath(f).suffix.lower() in TEXT_SUFFIXES]
+    return [f for f in tree.files() if os.path.splitext(f)[1].lower() in TEXT_SUFFIXES]
 
 
 def _has_pen_files(tree: SourceTree) -> bool:

@@ -28,6 +28,7 @@ absent components, samples without a label) is skipped and counted; ``--strict``
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -101,19 +102,30 @@ def official_codes(splits: list[int | None]) -> np.ndarray | None:
 class LazySource:
     """Read files of a folder or an archive by relative path; an archive is reopened lazily in each process."""
 
-    def __init__(self, path: Path, files: list[str]):
+    def __init__(self, path: Path, files: list[str], remember_digests: bool = False):
         self.path = Path(path)
         self.files = frozenset(files)
         self._folder = str(self.path) if self.path.is_dir() else None
         self._archive = None
+        # (size, sha256) of every folder file read, by path: index.json's source record then needs no second read
+        self.digests: dict[str, tuple[int, str]] | None = {} if remember_digests else None
 
     def read(self, rel: str) -> bytes:
         if self._folder is not None:
-            with open(os.path.join(self._folder, rel), "rb") as f:  # plain open: pathlib costs more than the read
-                return f.read()
+            path = os.path.join(self._folder, rel)
+            with open(path, "rb") as f:  # plain open: pathlib costs more than the read
+                data = f.read()
+            if self.digests is not None and path not in self.digests:
+                self.digests[path] = (len(data), hashlib.sha256(data).hexdigest())
+            return data
         if self._archive is None:
             self._archive = open_archive(self.path)
         return self._archive.read(rel)
+
+    def remember(self, rel: str, digest: tuple[int, str]) -> None:
+        """Record the (size, sha256) of folder file ``rel`` read elsewhere (by a worker process of the scan)."""
+        if self.digests is not None and self._folder is not None:
+            self.digests[os.path.join(self._folder, rel)] = digest
 
     def head(self, rel: str, size: int = 256) -> bytes:
         """The first bytes of a file (all of it for an archive member, which cannot be read in part)."""
@@ -123,7 +135,7 @@ class LazySource:
         return self.read(rel)[:size]
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_archive": None}
+        return {**self.__dict__, "_archive": None, "digests": None}
 
     def close(self) -> None:
         if self._archive is not None:
@@ -170,7 +182,7 @@ class UnipenSource:
 
     def scan(self, tree: SourceTree, classes: ClassFn) -> Catalog:
         """Parse every UNIPEN file of ``tree`` (metadata kept, pen data dropped) into a Catalog."""
-        self.reader = LazySource(tree.path, tree.files())
+        self.reader = LazySource(tree.path, tree.files(), remember_digests=True)
         unipen_files, side, includes = discover(self.reader, tree.files())
         if not unipen_files:
             raise RawDataNotFoundError(f"no UNIPEN files (text starting with a .KEYWORD line) in {tree.path}")
@@ -440,7 +452,7 @@ class Unipen(Converter):
     def load(self, rows: np.ndarray) -> np.ndarray:
         return self._src.load(rows)
 
-    def source_files(self) -> list[Path]:
+    def source_files(self) -> list[str | Path]:
         return source_paths(self.source, self._src.files)
 
     def close(self) -> None:
@@ -448,7 +460,7 @@ class Unipen(Converter):
             self._src.close()
 
 
-def source_paths(source: Path, files: list[str]) -> list[Path]:
-    """The raw files to hash: the archive itself, or the used files of a folder."""
+def source_paths(source: Path, files: list[str]) -> list[str]:
+    """The raw files to hash: the archive itself, or the used files of a folder (strings: there may be many)."""
     source = Path(source)
-    return [source] if source.is_file() else [source / f for f in files]
+    return [str(source)] if source.is_file() else [os.path.join(str(source), f) for f in files]

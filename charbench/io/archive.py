@@ -19,7 +19,7 @@ import zipfile
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Self
 
 from charbench.errors import ArchiveError, FormatError, RawDataNotFoundError
@@ -33,7 +33,7 @@ _COPY_BLOCK = 1 << 20
 
 def is_junk(path: str | os.PathLike) -> bool:
     """True for operating-system litter: ``.DS_Store``, ``Thumbs.db``, ``__MACOSX/`` and ``._*`` AppleDouble files."""
-    parts = PurePosixPath(str(path).replace("\\", "/")).parts
+    parts = [p for p in str(path).replace("\\", "/").split("/") if p]  # plain strings: called once per listed file
     if not parts:
         return False
     return "__MACOSX" in parts or parts[-1] in _JUNK_NAMES or parts[-1].startswith("._")

@@ -1,5 +1,6 @@
 """hpl-tamil: synthetic HPL TIFF trees (every layout, junk, bad files) and pen data, and the real files."""
 
+import hashlib
 import io
 import os
 import re
@@ -77,6 +78,9 @@ def test_nested_tree_with_junk_pixels_and_counts(tmp_path):
     for r in readers.values():
         expected = np.stack([pillow_reference(raw / tiffs[i], index["normalization"]) for i in r.source_ids])
         np.testing.assert_array_equal(r.images(), expected)
+    # the digests remembered during the scan equal the files' own: an independent sha256 of every used file
+    listed = {f["name"]: f["sha256"] for f in index["sources"]["files"]}
+    assert listed == {t: hashlib.sha256((raw / t).read_bytes()).hexdigest() for t in tiffs}
 
 
 def test_flat_and_loose_names_in_a_zip(tmp_path):
@@ -181,6 +185,22 @@ def test_same_shards_whatever_the_worker_count(tmp_path):
     assert one["train"].dataset_hash == two["train"].dataset_hash
     assert {s: r.content_hash for s, r in one.items()} == {s: r.content_hash for s, r in two.items()}
     assert len(one["train"].shard_paths) > 1
+
+
+def test_parallel_header_check_matches_the_serial_one(tmp_path, monkeypatch):
+    from charbench.datasets import hpl_tamil
+
+    raw = write_hpl_tiffs(tmp_path / "raw", num_classes=4, per_class=6, num_writers=6, junk=False)
+    good = next(raw.rglob("*.tiff")).read_bytes()
+    (raw / "usr_1" / "000t99.tiff").write_bytes(b"")
+    (raw / "usr_2" / "001t98.tiff").write_bytes(good[: len(good) // 2])
+    monkeypatch.setattr(hpl_tamil, "SCAN_CHUNK", 3)  # 26 files: 9 chunks over 2 processes
+    one = check_converter("hpl-tamil", raw, tmp_path / "w1", workers=1, shard_size=5)
+    two = check_converter("hpl-tamil", raw, tmp_path / "w2", workers=2, shard_size=5)
+    assert one["train"].dataset_hash == two["train"].dataset_hash
+    for key in ("skipped", "skipped_examples", "sources"):
+        assert one["train"].index[key] == two["train"].index[key], key
+    assert one["train"].index["skipped"] == {"zero-byte TIFF files": 1, "unreadable TIFF files": 1}
 
 
 def test_online_pen_files_with_unicode_map(tmp_path):
