@@ -1,7 +1,8 @@
 """Torch side of the shard format: a per-item ``ShardDataset`` and the fast, device-side ``DeviceLoader``.
 
-``ShardDataset`` is for code that wants a classic ``torch.utils.data.DataLoader``; it opens its HDF5 files lazily
-in each process, because an h5py handle does not survive a fork into worker processes.
+``ShardDataset`` is for code that wants a classic ``torch.utils.data.DataLoader``; it keeps the HDF5 files of the
+build it opened open, and worker processes re-open them (an h5py handle does not survive a fork), refusing a
+dataset replaced since (see ``charbench.shards.reader``).
 
 ``DeviceLoader`` is what the benchmark runner trains with. A split (or this rank's part of it) is read once as
 uint8 into one tensor: on the device when it fits the memory budget, else in pinned host memory (CUDA) or plain
@@ -28,7 +29,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from charbench.errors import OptionError
-from charbench.shards.reader import SplitReader, open_dataset
+from charbench.shards.reader import MAX_PINNED_SHARDS, SplitReader, open_dataset, open_shard
 
 __all__ = ["Augment", "DeviceLoader", "ShardDataset", "stats_from_histogram"]
 
@@ -43,15 +44,19 @@ class ShardDataset(Dataset):
     """
 
     def __init__(self, dataset_dir: str | Path, split: str = "train", transform=None):
-        reader = open_dataset(dataset_dir, split)
-        self.shard_paths = list(reader.shard_paths)
-        self.labels = np.asarray(reader.labels, dtype=np.int64)
-        self.class_names = reader.class_names
-        self.image_size = reader.image_size
-        self.transform = transform
-        self._starts = np.concatenate([[0], np.cumsum(reader.shard_counts)]).astype(np.int64)
-        self._files: dict[int, h5py.File] = {}
-        self._pid = os.getpid()
+        with open_dataset(dataset_dir, split) as reader:
+            self.path, self.identity = reader.path, reader.identity
+            self.shard_paths = list(reader.shard_paths)
+            self.labels = np.asarray(reader.labels, dtype=np.int64)
+            self.class_names = reader.class_names
+            self.image_size = reader.image_size
+            self.transform = transform
+            self._starts = np.concatenate([[0], np.cumsum(reader.shard_counts)]).astype(np.int64)
+            self._files: dict[int, h5py.File] = {}
+            self._pid = os.getpid()
+            if len(self.shard_paths) <= MAX_PINNED_SHARDS:  # this process reads the build it opened, even if replaced
+                for shard in range(len(self.shard_paths)):
+                    self._file(shard)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -71,7 +76,7 @@ class ShardDataset(Dataset):
             self._files, self._pid = {}, os.getpid()
         if shard not in self._files:
             # a 16 MiB chunk cache keeps sequential reads from decompressing each chunk once per image
-            self._files[shard] = h5py.File(self.shard_paths[shard], "r", rdcc_nbytes=16 << 20)
+            self._files[shard] = open_shard(self.shard_paths[shard], self.path, self.identity, rdcc_nbytes=16 << 20)
         return self._files[shard]
 
     def __getstate__(self) -> dict:

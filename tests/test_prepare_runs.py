@@ -90,3 +90,20 @@ def test_second_prepare_into_same_folder_is_locked_out(raw, tmp_path):
             prepare(_config(raw, tmp_path, workers=1))
     prepare(_config(raw, tmp_path, workers=1))
     assert verify_dataset(tmp_path / "mnist") == []
+
+
+def test_two_prepare_processes_at_once_one_waits_out(raw, tmp_path):
+    """Two real `charbench prepare` processes into one folder: the second is refused by the lock with one clear
+    line, and the first finishes a dataset that verifies."""
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "charbench", "prepare", "mnist", "--source", str(raw), "--out", str(out),
+           "--size", "20", "--shard-size", "40", "--workers", "1", "--quiet"]
+    first = subprocess.Popen(cmd, env={**os.environ, "CHARBENCH_SHARD_DELAY": "0.2"})
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(out.glob(".mnist.tmp-*/_done/*.json")):
+        time.sleep(0.05)
+    second = subprocess.run(cmd + ["--force"], capture_output=True, text=True, timeout=120)
+    assert first.wait(timeout=120) == 0
+    assert second.returncode == 1 and "another charbench prepare is writing" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert verify_dataset(out / "mnist") == []

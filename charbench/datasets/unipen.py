@@ -28,6 +28,7 @@ absent components, samples without a label) is skipped and counted; ``--strict``
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
 import re
@@ -56,7 +57,12 @@ ClassFn = Callable[[list[str], dict[int, str]], tuple[list[ClassInfo], np.ndarra
 
 def split_code(rel: str) -> int | None:
     """TEST or TRAIN when a folder of ``rel`` is named train/test (``test_data``, ``Train``, ...), else None."""
-    for part in reversed(rel.split("/")[:-1]):
+    return _folder_split_code(rel.rpartition("/")[0])
+
+
+@functools.lru_cache(maxsize=4096)  # every file of a folder has its folder's answer
+def _folder_split_code(folder: str) -> int | None:
+    for part in reversed(folder.split("/") if folder else []):
         tokens = set(re.split(r"[-_. ]+", part.lower()))
         if tokens & {"test", "testing"}:
             return TEST

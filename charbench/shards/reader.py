@@ -1,45 +1,169 @@
 """Read prepared datasets: one split at a time, shard by shard, with plain numpy arrays.
 
-Files are opened lazily and per call, so a reader can be handed to DataLoader worker processes
-(an h5py handle does not survive a fork).
+A reader pins the build it opened, so a dataset replaced by ``prepare --force`` while it is read is seen whole, old
+or new, never mixed. ``prepare`` swaps a finished folder in by two renames (``staging.py``): every build gets a new
+folder, and a folder swapped out never comes back once another took its place. So the identity of a dataset folder
+(``dataset_identity``) names one build, and when it is the same before and after a set of files was opened, all of
+them belong to that build. ``SplitReader`` opens index.json and every shard of its split between two such checks,
+retrying while a swap is under way, and keeps the shards open: open files keep their data on POSIX even after the
+old folder is deleted. A process that did not open the files itself (a forked DataLoader worker, an unpickled copy;
+h5py handles do not survive a fork) re-opens them by path and refuses the dataset if the folder is no longer the
+build pinned at first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import h5py
 import numpy as np
 
 from charbench.errors import ShardFormatError
 from charbench.shards.index import list_datasets, read_index
-from charbench.shards.schema import SCHEMA_VERSION
+from charbench.shards.schema import INDEX_FILE, SCHEMA_VERSION
+from charbench.shards.staging import old_prefix
 
-__all__ = ["SplitReader", "list_datasets", "open_dataset"]
+__all__ = ["MAX_PINNED_SHARDS", "SplitReader", "dataset_identity", "list_datasets", "open_dataset", "open_shard"]
+
+# A split with more shards is not kept open (file-descriptor limits): each read opens its shard and checks the
+# folder's identity instead.
+MAX_PINNED_SHARDS = 256
+# Pauses between attempts to open a dataset that changes while it is opened (about 2 s in all).
+RETRY_DELAYS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.6)
+
+
+def dataset_identity(folder: Path) -> tuple[int, ...]:
+    """What tells one build of ``folder`` from another: the folder's (device, inode) and index.json's
+    (inode, size, mtime). Raises FileNotFoundError (or another OSError) when either is missing."""
+    d = os.stat(folder)
+    i = os.stat(Path(folder) / INDEX_FILE)
+    return (d.st_dev, d.st_ino, i.st_ino, i.st_size, i.st_mtime_ns)
+
+
+def check_identity(folder: Path, identity: tuple[int, ...]) -> None:
+    """Raise ShardFormatError unless ``folder`` is still the build whose identity is ``identity``."""
+    try:
+        now = dataset_identity(folder)
+    except OSError:
+        now = None
+    if now != identity:
+        raise ShardFormatError(f"{folder} was replaced since it was opened; open it again")
+
+
+def open_shard(path: Path, folder: Path, identity: tuple[int, ...], **options) -> h5py.File:
+    """Open shard file ``path`` of ``folder`` read-only (``options`` go to h5py.File), refusing it unless the
+    folder is still the build ``identity`` pinned."""
+    try:
+        f = h5py.File(path, "r", **options)
+    except OSError as exc:
+        check_identity(folder, identity)  # a replaced folder explains a vanished file better
+        raise ShardFormatError(f"cannot open shard {path}: {exc}") from None
+    # Checked after the open: the folder was this build when pinned and is again now, and a build never
+    # returns once swapped out, so the file just opened is the pinned build's.
+    try:
+        check_identity(folder, identity)
+    except ShardFormatError:
+        f.close()
+        raise
+    return f
+
+
+class _Changed(Exception):
+    """The dataset folder changed (or vanished in a swap) while a reader was opening it: try again."""
 
 
 class SplitReader:
-    """One split of a prepared dataset. Labels, groups and source ids are read eagerly (small); images lazily."""
+    """One split of a prepared dataset. Labels, groups and source ids are read eagerly (small); images lazily.
+
+    The shard files stay open until ``close()`` (or the end of a ``with`` block), so the reader keeps returning
+    the build it opened even if the dataset is replaced meanwhile. Pickled or forked copies re-open the files
+    and raise ShardFormatError if the dataset was replaced since it was opened.
+    """
 
     def __init__(self, dataset_dir: Path, split: str):
         self.path = Path(dataset_dir)
-        self.index = read_index(self.path)
-        splits = self.index["splits"]
-        if split not in splits:
-            raise ShardFormatError(f"{self.path} has no split {split!r}; it has {', '.join(splits) or 'none'}")
         self.split = split
-        entry = splits[split]
+        self._files: list[h5py.File | None] | None = None
+        self._pid = os.getpid()
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                self._open_build()
+                return
+            except _Changed:
+                if delay is None:
+                    break
+                time.sleep(delay)
+        raise ShardFormatError(self._changing_message())
+
+    def _open_build(self) -> None:
+        """Read index.json, open the split's shards and read their small columns, all from one build."""
+        try:
+            before = dataset_identity(self.path)
+        except (FileNotFoundError, NotADirectoryError):
+            if not self._swap_in_progress():
+                read_index(self.path)  # raises the usual "not a prepared dataset" message
+            raise _Changed from None  # in a swap's gap (or it appeared just now)
+        self._files = None
+        try:
+            self._load_index(read_index(self.path))
+            self.identity = before
+            if len(self.shard_paths) <= MAX_PINNED_SHARDS:
+                self._files = []
+                for i in range(len(self.shard_paths)):
+                    self._files.append(self._open(i, check=False))
+            self.labels, self.groups, self.source_ids, self.variants = self._columns(
+                "labels", "groups", "source_ids", "variants")
+            unchanged = dataset_identity(self.path) == before
+        except (OSError, ShardFormatError):
+            self.close()
+            if self._same(before):
+                raise  # a real problem of this build, not a swap
+            raise _Changed from None
+        if not unchanged:
+            self.close()
+            raise _Changed
+
+    def _load_index(self, index: dict) -> None:
+        self.index = index
+        splits = index["splits"]
+        if self.split not in splits:
+            raise ShardFormatError(f"{self.path} has no split {self.split!r}; it has {', '.join(splits) or 'none'}")
+        entry = splits[self.split]
         self.shard_paths = [self.path / s["file"] for s in entry["shards"]]
         self.shard_counts = [int(s["count"]) for s in entry["shards"]]
         self._starts = np.concatenate([[0], np.cumsum(self.shard_counts)]).astype(np.int64)
         if int(self._starts[-1]) != int(entry["count"]):
-            raise ShardFormatError(f"{self.path}/index.json: split {split} counts {entry['count']} "
+            raise ShardFormatError(f"{self.path}/index.json: split {self.split} counts {entry['count']} "
                                    f"but its shards add up to {int(self._starts[-1])}")
-        self.labels = self._column("labels")
-        self.groups = self._column("groups")
-        self.source_ids = self._column("source_ids")
-        self.variants = self._column("variants")
+
+    def _same(self, identity: tuple[int, ...]) -> bool:
+        try:
+            return dataset_identity(self.path) == identity
+        except OSError:
+            return False
+
+    def _swap_in_progress(self) -> bool:
+        """A replace is between its two renames (``.<name>.old-*`` exists), or the dataset is back already."""
+        prefix = old_prefix(self.path.name)
+        try:
+            with os.scandir(self.path.parent) as entries:
+                if any(e.name.startswith(prefix) for e in entries):
+                    return True
+        except OSError:
+            return False
+        return (self.path / INDEX_FILE).is_file()
+
+    def _changing_message(self) -> str:
+        message = f"{self.path} changed while being opened (being replaced?); try again"
+        if not self.path.exists() and self._swap_in_progress():
+            message += (f" (if no prepare is running, a replace was interrupted: the previous dataset is in "
+                        f"{self.path.parent / old_prefix(self.path.name)}<pid>, or rerun the prepare)")
+        return message
 
     name = property(lambda self: self.index["name"])
     image_size = property(lambda self: int(self.index["image_size"]))
@@ -51,12 +175,16 @@ class SplitReader:
     def __len__(self) -> int:
         return int(self._starts[-1])
 
-    def _open(self, i: int) -> h5py.File:
+    def _open(self, i: int, check: bool = True) -> h5py.File:
+        """Open shard ``i`` and check it against index.json; ``check``: also that the folder is the pinned build."""
         path = self.shard_paths[i]
-        try:
-            f = h5py.File(path, "r")
-        except OSError as exc:
-            raise ShardFormatError(f"cannot open shard {path}: {exc}") from None
+        if check:
+            f = open_shard(path, self.path, self.identity)
+        else:
+            try:
+                f = h5py.File(path, "r")
+            except OSError as exc:
+                raise ShardFormatError(f"cannot open shard {path}: {exc}") from None
         version = f.attrs.get("schema_version")
         if version != SCHEMA_VERSION:
             f.close()
@@ -67,18 +195,36 @@ class SplitReader:
             raise ShardFormatError(f"{path} holds {found} examples; index.json says {self.shard_counts[i]}")
         return f
 
-    def _column(self, name: str) -> np.ndarray:
-        parts = []
+    @contextlib.contextmanager
+    def _shard(self, i: int, check: bool = True) -> Iterator[h5py.File]:
+        """Shard ``i`` of the pinned build: the kept handle, else (too many shards) opened for this call only."""
+        if self._files is None:
+            f = self._open(i, check)
+            try:
+                yield f
+            finally:
+                f.close()
+            return
+        if self._pid != os.getpid():  # forked or unpickled: the handles here are not usable, re-open by path
+            self._files, self._pid = [None] * len(self.shard_paths), os.getpid()
+        if self._files[i] is None:
+            self._files[i] = self._open(i)
+        yield self._files[i]
+
+    def _columns(self, *names: str) -> list[np.ndarray]:
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
         for i in range(len(self.shard_paths)):
-            with self._open(i) as f:
-                parts.append(f[name][...])
-        return np.concatenate(parts) if parts else np.zeros(0)
+            with self._shard(i, check=False) as f:
+                for name in names:
+                    parts[name].append(f[name][...])
+        return [np.concatenate(parts[name]) if parts[name] else np.zeros(0) for name in names]
 
     def iter_shards(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(images uint8 [n,S,S], labels int32 [n])`` one shard at a time, in order."""
         for i in range(len(self.shard_paths)):
-            with self._open(i) as f:
-                yield f["images"][...], f["labels"][...]
+            with self._shard(i) as f:
+                images, labels = f["images"][...], f["labels"][...]
+            yield images, labels
 
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Images ``start:stop`` of the split (across shard boundaries) as one uint8 array."""
@@ -90,7 +236,7 @@ class SplitReader:
             lo, hi = max(start, self._starts[i]), min(stop, self._starts[i + 1])
             if lo >= hi:
                 continue
-            with self._open(i) as f:
+            with self._shard(i) as f:
                 out[pos : pos + hi - lo] = f["images"][lo - self._starts[i] : hi - self._starts[i]]
             pos += hi - lo
         return out
@@ -98,6 +244,28 @@ class SplitReader:
     def images(self) -> np.ndarray:
         """The whole split's images in memory (use iter_shards for splits that do not fit)."""
         return self.read(0, len(self))
+
+    def close(self) -> None:
+        """Close the shard files. A later read re-opens them, and refuses a dataset replaced meanwhile."""
+        if self._files is None:
+            return
+        if self._pid == os.getpid():
+            for f in self._files:
+                if f is not None:
+                    f.close()
+        self._files, self._pid = [None] * len(self._files), os.getpid()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        if state["_files"] is not None:
+            state["_files"] = [None] * len(state["_files"])
+        return state
 
 
 def open_dataset(path: str | Path, split: str = "train") -> SplitReader:
