@@ -84,3 +84,25 @@ def prepare_in_subprocess(name: str, root: Path, out: Path, workers: int, shard_
     after = os.times()
     used = after.children_user - before.children_user + after.children_system - before.children_system
     return after.elapsed - before.elapsed, used
+
+
+def _burn(n: int) -> int:
+    x = 0
+    for i in range(n):
+        x ^= i * 2654435761 & 0xFFFF
+    return x
+
+
+def machine_parallelism(workers: int, chunks: int = 8, n: int = 3_000_000) -> float:
+    """Speed-up of a pure CPU-bound task on ``workers`` processes over one: what this machine offers right now
+    (below ``workers`` when other programs hold cores). Pools are warmed first, so start-up is excluded."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    times = {}
+    for w in (1, workers):
+        with ProcessPoolExecutor(w) as pool:
+            list(pool.map(_burn, [1] * w))
+            with timer() as t:
+                list(pool.map(_burn, [n] * chunks))
+        times[w] = t()
+    return times[1] / times[workers]

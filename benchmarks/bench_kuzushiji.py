@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, prepare_in_subprocess, report, timer
+from _common import machine, machine_parallelism, prepare_in_subprocess, report, timer
 
 from charbench.synth.pages import write_kaggle_pages
 
@@ -101,28 +101,6 @@ def corpus(tmp: Path, copies: int, synthetic: bool, pages_per_copy: int = 5) -> 
         cell=110,
     ).root
     return root, "synthetic pages"
-
-
-def _burn(n: int) -> int:
-    x = 0
-    for i in range(n):
-        x ^= i * 2654435761 & 0xFFFF
-    return x
-
-
-def machine_parallelism(workers: int, chunks: int = 8, n: int = 3_000_000) -> float:
-    """Speed-up of a pure CPU-bound task on ``workers`` processes over one: what this machine offers right now
-    (below ``workers`` when other programs hold cores). Pools are warmed first, so start-up is excluded."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    times = {}
-    for w in (1, workers):
-        with ProcessPoolExecutor(w) as pool:
-            list(pool.map(_burn, [1] * w))
-            with timer() as t:
-                list(pool.map(_burn, [n] * chunks))
-        times[w] = t()
-    return times[1] / times[workers]
 
 
 def steady_rates(roots: dict, crops: dict, shard: int, workers: int, repeat: int, tmp: Path) -> dict[str, float]:

@@ -105,6 +105,18 @@ def official_codes(splits: list[int | None]) -> np.ndarray | None:
     return np.array([TEST if s == TEST else TRAIN for s in splits], np.int8)
 
 
+def _read_file(path: str) -> bytes:
+    """A whole file through os.read: half the cost of open().read() on the small files of character datasets."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        parts = []
+        while block := os.read(fd, 1 << 20):
+            parts.append(block)
+    finally:
+        os.close(fd)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 class LazySource:
     """Read files of a folder or an archive by relative path; an archive is reopened lazily in each process."""
 
@@ -119,8 +131,7 @@ class LazySource:
     def read(self, rel: str) -> bytes:
         if self._folder is not None:
             path = os.path.join(self._folder, rel)
-            with open(path, "rb") as f:  # plain open: pathlib costs more than the read
-                data = f.read()
+            data = _read_file(path)
             if self.digests is not None and path not in self.digests:
                 self.digests[path] = (len(data), hashlib.sha256(data).hexdigest())
             return data
