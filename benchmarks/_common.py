@@ -58,28 +58,31 @@ def machine() -> dict:
 
 
 def prepare_in_subprocess(name: str, root: Path, out: Path, workers: int, shard_size: int, one_core: bool,
-                          **options) -> tuple[float, float]:
+                          cores: int | None = None, **options) -> tuple[float, float]:
     """Wall and CPU seconds of one whole ``prepare`` (``--force``) in a fresh interpreter.
 
-    ``one_core`` pins it to one CPU with one numba thread. The CPU time is that of the interpreter and the children it
-    reaped: complete with one worker, but without the pool's workers (forked by a forkserver, not reaped by it).
+    ``one_core`` pins it to one CPU with one numba thread; ``cores`` pins it to that many CPUs (and numba threads),
+    so a run with N workers on a larger machine uses N cores. The CPU time is that of the interpreter and the
+    children it reaped: complete with one worker, but without the pool's workers (forked by a forkserver, not
+    reaped by it).
     """
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    if one_core:
-        env.update(NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    cores = 1 if one_core else cores
+    if cores:
+        env.update(NUMBA_NUM_THREADS=str(cores), OMP_NUM_THREADS=str(cores))
     extra = "".join(f", {k}={v!r}" for k, v in options.items())
     code = (
         "from charbench.prepare import PrepareConfig, prepare; "
         f"prepare(PrepareConfig(name={name!r}, source={str(root)!r}, out={str(out)!r}, workers={workers}, "
         f"shard_size={shard_size}, progress=False, force=True{extra}))"
     )
-    cpu = next(iter(os.sched_getaffinity(0)))
+    cpus = sorted(os.sched_getaffinity(0))[:cores] if cores else None
     before = os.times()
     subprocess.run(
         [sys.executable, "-c", code],
         env=env,
         check=True,
-        preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if one_core else None,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
     after = os.times()
     used = after.children_user - before.children_user + after.children_system - before.children_system
@@ -93,14 +96,19 @@ def _burn(n: int) -> int:
     return x
 
 
+def _pin(cores: int) -> None:
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
+
+
 def machine_parallelism(workers: int, chunks: int = 8, n: int = 3_000_000) -> float:
-    """Speed-up of a pure CPU-bound task on ``workers`` processes over one: what this machine offers right now
-    (below ``workers`` when other programs hold cores). Pools are warmed first, so start-up is excluded."""
+    """Speed-up of a pure CPU-bound task on ``workers`` processes (pinned to ``workers`` cores) over one process on
+    one core: what this machine offers right now (below ``workers`` when other programs hold cores). Pools are
+    warmed first, so start-up is excluded."""
     from concurrent.futures import ProcessPoolExecutor
 
     times = {}
     for w in (1, workers):
-        with ProcessPoolExecutor(w) as pool:
+        with ProcessPoolExecutor(w, initializer=_pin, initargs=(w,)) as pool:
             list(pool.map(_burn, [1] * w))
             with timer() as t:
                 list(pool.map(_burn, [n] * chunks))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,7 +29,7 @@ from charbench.errors import DatasetExistsError, OptionError, RawDataNotFoundErr
 from charbench.kernels import parse_binarize, warm_up
 from charbench.manifest import load_manifest, raw_dir_for
 from charbench.paths import prepared_root
-from charbench.pool import worker_context
+from charbench.pool import available_cores, worker_context
 from charbench.progress import console, progress_bar
 from charbench.render import Normalization, ShardTask, build_shard, build_shard_in_worker, init_worker
 from charbench.shards import ledger
@@ -90,7 +89,7 @@ def prepare(config: PrepareConfig) -> Path:
     if config.binarize:
         parse_binarize(config.binarize)  # a typo fails now, not after scanning a large source
     converter: Converter = cls(config.source, strict=config.strict, **config.options)
-    converter.workers = config.workers or os.cpu_count() or 1
+    converter.workers = config.workers or available_cores()
     config = replace(config, shard_size=config.shard_size or cls.default_shard_size)
     try:
         with console.status(f"scanning {config.source}", spinner="dots") if config.progress else nullcontext():
@@ -237,7 +236,7 @@ def _tasks(config: PrepareConfig, folder: Path, norm: Normalization, plan: Plan)
 def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTask]) -> None:
     if not tasks:
         return
-    workers = min(config.workers or os.cpu_count() or 1, len(tasks))
+    workers = min(config.workers or available_cores(), len(tasks))
     if config.workers is None and norm.is_identity(catalog.native_size):
         workers = 1  # nothing to decode or normalise: the writer's deflate threads already use every core
     total = sum(len(t.rows) for t in tasks)
@@ -258,7 +257,7 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
         else:
             if not norm.is_identity(catalog.native_size):
                 warm_up()  # compile (or load) the kernels once here, not in every worker at the same time
-            threads = max(1, (os.cpu_count() or 1) // workers)
+            threads = max(1, available_cores() // workers)
             with ProcessPoolExecutor(workers, mp_context=worker_context(), initializer=init_worker,
                                      initargs=(converter, catalog, norm, group_key, threads)) as pool:
                 futures = {pool.submit(build_shard_in_worker, t): i for i, t in enumerate(tasks)}

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from charbench.pool import available_cores
 from charbench.shards.content import file_sha256
 
 MAX_LISTED = 32  # above this many files, index.json keeps one manifest hash instead of a list
@@ -23,7 +24,7 @@ def describe_sources(files: Iterable[str | Path], root: Path, known: Mapping[str
     paths = sorted((str(p) for p in files), key=lambda p: p.split(os.sep))
     todo = [p for p in paths if p not in known]
     # hashlib releases the GIL on large reads; threads also overlap the open/read latency of many small files.
-    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
+    with ThreadPoolExecutor(max_workers=min(8, available_cores() * 2)) as pool:
         hashed = dict(zip(todo, pool.map(_size_and_sha256, todo)))
     prefix = str(root) + os.sep if root.is_dir() else None
     entries = []

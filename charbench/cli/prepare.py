@@ -34,7 +34,7 @@ def register(sub) -> None:
     s.add_argument("--min-count", type=int, default=0, help="drop classes with fewer original train images")
     r = p.add_argument_group("run")
     r.add_argument("--shard-size", type=int, default=None, help="examples per shard")
-    r.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    r.add_argument("--workers", type=int, help="worker processes (default: every core this process may use)")
     r.add_argument("--shard-index", type=int, default=0, help="array-job mode: this task's slice (0-based)")
     r.add_argument("--num-shards", type=int, help="array-job mode: number of slices; then run charbench index")
     r.add_argument("--resume", action="store_true", help="reuse finished shards of an interrupted run")

@@ -12,6 +12,7 @@ import h5py
 import numpy as np
 
 from charbench.deflate import deflate
+from charbench.pool import available_cores
 from charbench.shards.content import content_sha256, file_sha256
 from charbench.shards.schema import (
     ARRAYS,
@@ -112,7 +113,7 @@ def _write_compressed_chunks(dset: h5py.Dataset, a: np.ndarray, rows: int) -> No
         return deflate(np.ascontiguousarray(block).tobytes(), COMPRESSION_LEVEL)
 
     starts = range(0, len(a), rows)
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=available_cores()) as pool:
         for start, data in zip(starts, pool.map(compress, starts)):
             dset.id.write_direct_chunk((start, 0, 0), data)
 
