@@ -52,11 +52,11 @@ class ShardDataset(Dataset):
             self.image_size = reader.image_size
             self.transform = transform
             self._starts = np.concatenate([[0], np.cumsum(reader.shard_counts)]).astype(np.int64)
-            self._files: dict[int, h5py.File] = {}
+            self._files: dict[int, tuple[h5py.File, h5py.Dataset]] = {}
             self._pid = os.getpid()
             if len(self.shard_paths) <= MAX_PINNED_SHARDS:  # this process reads the build it opened, even if replaced
                 for shard in range(len(self.shard_paths)):
-                    self._file(shard)
+                    self._images(shard)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -66,18 +66,20 @@ class ShardDataset(Dataset):
             raise IndexError(f"index {i} out of range for {len(self)} images")
         i %= len(self)
         shard = int(np.searchsorted(self._starts, i, side="right") - 1)
-        image = torch.from_numpy(self._file(shard)["images"][i - self._starts[shard]]).unsqueeze(0)
+        image = torch.from_numpy(self._images(shard)[i - self._starts[shard]]).unsqueeze(0)
         if self.transform is not None:
             image = self.transform(image)
         return image, int(self.labels[i])
 
-    def _file(self, shard: int) -> h5py.File:
+    def _images(self, shard: int) -> h5py.Dataset:
+        """The ``/images`` dataset of ``shard`` (kept: looking it up by name costs more than reading one image)."""
         if self._pid != os.getpid():  # forked: the parent's handles are not usable here
             self._files, self._pid = {}, os.getpid()
         if shard not in self._files:
             # a 16 MiB chunk cache keeps sequential reads from decompressing each chunk once per image
-            self._files[shard] = open_shard(self.shard_paths[shard], self.path, self.identity, rdcc_nbytes=16 << 20)
-        return self._files[shard]
+            f = open_shard(self.shard_paths[shard], self.path, self.identity, rdcc_nbytes=16 << 20)
+            self._files[shard] = (f, f["images"])
+        return self._files[shard][1]
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
