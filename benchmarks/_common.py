@@ -76,7 +76,7 @@ def prepare_in_subprocess(name: str, root: Path, out: Path, workers: int, shard_
         f"prepare(PrepareConfig(name={name!r}, source={str(root)!r}, out={str(out)!r}, workers={workers}, "
         f"shard_size={shard_size}, progress=False, force=True{extra}))"
     )
-    cpus = sorted(os.sched_getaffinity(0))[:cores] if cores else None
+    cpus = pinned_cpus(cores) if cores else None
     before = os.times()
     subprocess.run(
         [sys.executable, "-c", code],
@@ -96,8 +96,16 @@ def _burn(n: int) -> int:
     return x
 
 
+def pinned_cpus(cores: int) -> list[int]:
+    """The CPUs a run pinned to ``cores`` cores uses: the first of ``CHARBENCH_BENCH_CPUS`` (e.g. "0,8" to avoid
+    two hyperthreads of one core), else the first of those this process may use."""
+    chosen = os.environ.get("CHARBENCH_BENCH_CPUS")
+    order = [int(c) for c in chosen.split(",")] if chosen else sorted(os.sched_getaffinity(0))
+    return order[:cores]
+
+
 def _pin(cores: int) -> None:
-    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
+    os.sched_setaffinity(0, pinned_cpus(cores))
 
 
 def machine_parallelism(workers: int, chunks: int = 8, n: int = 3_000_000) -> float:

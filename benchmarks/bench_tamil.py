@@ -19,6 +19,7 @@ often for the small corpus) under new folders (real files, real sizes), or with 
 data is absent) a seeded synthetic HPL tree of ``--images`` bi-level TIFFs of 60-300 px, 156 classes.
 
 Usage: python benchmarks/bench_tamil.py [--copies 32] [--synthetic] [--images 32000] [--workers 2] [--repeat 3]
+(set CHARBENCH_BENCH_CPUS=0,8 to choose the pinned CPUs, e.g. two physical cores instead of two hyperthreads)
 """
 
 from __future__ import annotations
