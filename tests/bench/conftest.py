@@ -6,6 +6,8 @@ import pytest
 import torch
 from synthetic_shards import write_dataset
 
+from charbench.shards.reader import open_dataset
+
 torch.set_num_threads(1)
 
 
@@ -17,3 +19,9 @@ def make_dataset(tmp_path):
         return write_dataset(tmp_path / "prepared", name, **kwargs)
 
     return factory
+
+
+@pytest.fixture
+def reader(make_dataset):
+    """One 230-image train split in 5 shards of 50, so streaming has several shards to shuffle and partition."""
+    return open_dataset(make_dataset(counts={"train": 230}, shard_size=50), "train")

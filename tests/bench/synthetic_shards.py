@@ -1,11 +1,12 @@
-"""Synthetic prepared datasets for the bench tests, written with the real shard writer (not a conftest, so test
-modules can import it by a name no other test folder uses)."""
+"""Synthetic prepared datasets for the bench tests, written with the real shard writer, and a helper reading a loader's
+epoch (not a conftest, so test modules can import them by a name no other test folder uses)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from charbench.shards.arrays import write_arrays
 
@@ -41,3 +42,10 @@ def write_dataset(
         splits[split] = (synthetic_images(labels, image_size, rng), labels)
     classes = [f"c{k}" for k in range(num_classes)]
     return write_arrays(Path(root) / name, splits, classes, shard_size=shard_size, seed=seed)
+
+
+def epoch_batches(loader, epoch: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """All of ``loader``'s batches of ``epoch``, concatenated: (images, labels)."""
+    loader.set_epoch(epoch)
+    xs, ys = zip(*loader)
+    return torch.cat(xs), torch.cat(ys)

@@ -7,25 +7,13 @@ import argparse
 import numpy as np
 import pytest
 import torch
-from synthetic_shards import write_dataset
+from synthetic_shards import epoch_batches, write_dataset
 
 from charbench.bench.report import load_report
 from charbench.cli import run as run_cli
 from charbench.data import DeviceLoader
-from charbench.shards.reader import open_dataset
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-
-
-def _epoch(loader: DeviceLoader, epoch: int = 0):
-    loader.set_epoch(epoch)
-    xs, ys = zip(*loader)
-    return torch.cat(xs), torch.cat(ys)
-
-
-@pytest.fixture
-def reader(make_dataset):
-    return open_dataset(make_dataset(counts={"train": 230}, shard_size=50), "train")
 
 
 @pytest.mark.parametrize("budget", [None, 1], ids=["device", "stream"])
@@ -34,8 +22,8 @@ def test_cuda_batches_equal_cpu_batches(reader, budget):
     cpu = DeviceLoader(reader, 32, device="cpu", shuffle=True, seed=5, memory_budget=budget, mean=0.2, std=0.5)
     assert gpu.mode == ("stream" if budget else "device")
     for epoch in (0, 1):
-        gx, gy = _epoch(gpu, epoch)
-        cx, cy = _epoch(cpu, epoch)
+        gx, gy = epoch_batches(gpu, epoch)
+        cx, cy = epoch_batches(cpu, epoch)
         assert gx.device.type == "cuda" and gy.device.type == "cuda"
         assert torch.equal(gy.cpu(), cy)
         torch.testing.assert_close(gx.cpu(), cx, rtol=0, atol=1e-6)

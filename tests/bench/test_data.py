@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from synthetic_shards import epoch_batches
 
 from charbench.data import Augment, DeviceLoader, ShardDataset, stats_from_histogram
 from charbench.errors import OptionError
@@ -16,23 +17,11 @@ def _raw(x: torch.Tensor, loader: DeviceLoader) -> np.ndarray:
     return np.rint((x[:, 0].numpy() * loader.std + loader.mean) * 255).astype(np.int64)
 
 
-def _epoch(loader: DeviceLoader, epoch: int = 0):
-    loader.set_epoch(epoch)
-    xs, ys = zip(*loader)
-    return torch.cat(xs), torch.cat(ys)
-
-
-@pytest.fixture
-def reader(make_dataset):
-    # 5 shards of 50 so streaming has several shards to shuffle and partition
-    return open_dataset(make_dataset(counts={"train": 230}, shard_size=50), "train")
-
-
 @pytest.mark.parametrize("budget", [None, 1], ids=["resident", "stream"])
 def test_epoch_yields_every_image_once(reader, budget):
     loader = DeviceLoader(reader, 32, shuffle=True, memory_budget=budget, mean=0.2, std=0.5)
     assert loader.mode == ("stream" if budget else "host")
-    x, y = _epoch(loader)
+    x, y = epoch_batches(loader)
     assert x.shape == (230, 1, 16, 16) and x.dtype == torch.float32 and y.dtype == torch.int64
     assert len(loader) == 8
     images = reader.images().reshape(230, -1)
@@ -43,13 +32,13 @@ def test_epoch_yields_every_image_once(reader, budget):
 
 
 @pytest.mark.parametrize("budget", [None, 1], ids=["resident", "stream"])
-def test_shuffle_is_seeded_per_epoch(reader, budget):
+def test_shuffle_is_seeded_perepoch_batches(reader, budget):
     a = DeviceLoader(reader, 64, shuffle=True, seed=3, memory_budget=budget)
     b = DeviceLoader(reader, 64, shuffle=True, seed=3, memory_budget=budget)
-    assert torch.equal(_epoch(a, 0)[1], _epoch(b, 0)[1])
-    assert not torch.equal(_epoch(a, 0)[1], _epoch(a, 1)[1])
+    assert torch.equal(epoch_batches(a, 0)[1], epoch_batches(b, 0)[1])
+    assert not torch.equal(epoch_batches(a, 0)[1], epoch_batches(a, 1)[1])
     plain = DeviceLoader(reader, 64, memory_budget=budget)
-    assert torch.equal(_epoch(plain)[1], torch.from_numpy(reader.labels.astype(np.int64)))
+    assert torch.equal(epoch_batches(plain)[1], torch.from_numpy(reader.labels.astype(np.int64)))
 
 
 def test_drop_last(reader):
@@ -60,7 +49,7 @@ def test_drop_last(reader):
 @pytest.mark.parametrize("budget", [None, 1], ids=["resident", "stream"])
 def test_ranks_partition_the_split(reader, budget):
     parts = [DeviceLoader(reader, 16, rank=r, world_size=2, memory_budget=budget) for r in range(2)]
-    labels = [_epoch(p)[1] for p in parts]
+    labels = [epoch_batches(p)[1] for p in parts]
     assert sum(len(y) for y in labels) == 230  # evaluation: each image on exactly one rank
     if budget:  # streamed: whole shards round-robin (shards 0, 2, 4 and 1, 3)
         assert [len(y) for y in labels] == [130, 100]
@@ -68,7 +57,7 @@ def test_ranks_partition_the_split(reader, budget):
         DeviceLoader(reader, 16, rank=r, world_size=2, even=True, shuffle=True, memory_budget=budget) for r in range(2)
     ]
     assert len({e.num_samples for e in even}) == 1 and len({len(e) for e in even}) == 1
-    assert [len(_epoch(e)[1]) for e in even] == [even[0].num_samples] * 2
+    assert [len(epoch_batches(e)[1]) for e in even] == [even[0].num_samples] * 2
 
 
 def test_pixel_histogram_gives_split_statistics(reader):
