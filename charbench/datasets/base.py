@@ -108,10 +108,9 @@ class Converter:
         return []
 
     def source_digests(self) -> dict[str, tuple[int, str]]:
-        """(size, sha256) by path of raw files that scan already read whole (a ``LazySource`` remembering digests
-        as ``self._src.reader``), so that index.json's source record does not read them again."""
-        reader = getattr(getattr(self, "_src", None), "reader", None)
-        return getattr(reader, "digests", None) or {}
+        """(size, sha256) by path of raw files that scan already read whole, so that index.json's source record
+        does not read them again."""
+        return {}
 
     def close(self) -> None:
         """Release temporary files made by scan (called once prepare is done)."""

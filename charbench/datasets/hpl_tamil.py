@@ -31,21 +31,20 @@ from __future__ import annotations
 import hashlib
 import os
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 
-from charbench.datasets.base import Catalog, ClassInfo, Converter, Defaults, register_dataset
+from charbench.datasets.base import Catalog, ClassInfo, Defaults, register_dataset
 from charbench.datasets.unipen import (
     JUNK,
     TEXT_SUFFIXES,
+    FileSourceConverter,
     LazySource,
     Skips,
     UnipenSource,
     official_codes,
     open_tree,
     side_tables,
-    source_paths,
     split_code,
     unipen_options,
 )
@@ -178,7 +177,7 @@ class TiffTree:
 
 
 @register_dataset("hpl-tamil")
-class HplTamil(Converter):
+class HplTamil(FileSourceConverter):
     """HPL isolated Tamil characters from offline TIFFs or online UNIPEN files (``--from`` picks)."""
 
     # The published train/test partition where the source has one (validation carved by writer), else by writer.
@@ -219,16 +218,6 @@ class HplTamil(Converter):
             self._src.size = int(size)
             return True
         return False
-
-    def load(self, rows: np.ndarray):
-        return self._src.load(rows)
-
-    def source_files(self) -> list[str | Path]:
-        return source_paths(self.source, self._src.files)
-
-    def close(self) -> None:
-        if getattr(self, "_src", None) is not None:
-            self._src.close()
 
 
 def _text_files(tree: SourceTree) -> list[str]:

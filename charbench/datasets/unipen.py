@@ -450,8 +450,29 @@ def unipen_options(opts: dict, strict: bool) -> UnipenSource:
     )
 
 
+class FileSourceConverter(Converter):
+    """A converter whose scan leaves ``self._src`` (a ``UnipenSource`` or the HPL TIFF tree: ``files``, ``reader``,
+    ``load`` and ``close``), which then loads the rows and names the raw files."""
+
+    _src = None
+
+    def load(self, rows: np.ndarray):
+        return self._src.load(rows)
+
+    def source_files(self) -> list[str | Path]:
+        return source_paths(self.source, self._src.files)
+
+    def source_digests(self) -> dict[str, tuple[int, str]]:
+        reader = getattr(self._src, "reader", None)
+        return (reader.digests if reader is not None else None) or {}
+
+    def close(self) -> None:
+        if self._src is not None:
+            self._src.close()
+
+
 @register_dataset("unipen")
-class Unipen(Converter):
+class Unipen(FileSourceConverter):
     """Any UNIPEN collection; ``--label`` picks the hierarchy level (default: the character-like levels)."""
 
     defaults = Defaults(size=64, binarize="none", center="none", invert="no", split="official", fallback_split="group")
@@ -465,16 +486,6 @@ class Unipen(Converter):
     def set_output_size(self, size: int) -> bool:
         self._src.size = int(size)
         return True
-
-    def load(self, rows: np.ndarray) -> np.ndarray:
-        return self._src.load(rows)
-
-    def source_files(self) -> list[str | Path]:
-        return source_paths(self.source, self._src.files)
-
-    def close(self) -> None:
-        if getattr(self, "_src", None) is not None:
-            self._src.close()
 
 
 def source_paths(source: Path, files: list[str]) -> list[str]:
