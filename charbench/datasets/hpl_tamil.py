@@ -28,7 +28,6 @@ counted (``--strict``: fatal). Pen-data options are the ``unipen`` converter's (
 
 from __future__ import annotations
 
-import hashlib
 import os
 from functools import partial
 
@@ -42,6 +41,7 @@ from charbench.datasets.unipen import (
     LazySource,
     Skips,
     UnipenSource,
+    file_digest,
     official_codes,
     open_tree,
     side_tables,
@@ -98,7 +98,7 @@ def check_tiffs(reader: LazySource, rels: list[str]) -> list[tuple]:
     out = []
     for rel in rels:
         data = reader.read(rel)
-        digest = (len(data), hashlib.sha256(data).hexdigest())
+        digest = file_digest(data)
         try:
             out.append((tiff_size(data, verify=True), None, digest))
         except FormatError as exc:

@@ -205,26 +205,27 @@ def page_count_hint(data: bytes) -> bool:
     return bool(parsed and parsed[1])
 
 
-def _pillow_size(data: bytes) -> tuple[int, int]:
+def _pillow_errors() -> tuple[type[BaseException], ...]:
+    """What Pillow raises on a bad file; its TIFF plugin lets TypeError (a tag of an unexpected type),
+    EOFError and DecompressionBombError escape as well."""
     from PIL import Image, UnidentifiedImageError
+
+    return (UnidentifiedImageError, OSError, ValueError, SyntaxError, struct.error, EOFError, TypeError,
+            Image.DecompressionBombError)
+
+
+def _pillow_size(data: bytes) -> tuple[int, int]:
+    from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data)) as im:
             return im.size[1], im.size[0]
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        SyntaxError,
-        struct.error,
-        TypeError,
-        Image.DecompressionBombError,
-    ) as exc:
+    except _pillow_errors() as exc:
         raise FormatError(f"unreadable TIFF: {exc}") from None
 
 
 def _pillow_decode(data: bytes) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data)) as im:
@@ -232,17 +233,7 @@ def _pillow_decode(data: bytes) -> np.ndarray:
             if im.width * im.height > _MAX_PIXELS:  # before load(): Pillow allocates the whole page first
                 raise FormatError(f"TIFF page of {im.width}x{im.height} pixels, over the {_MAX_PIXELS:,}-pixel cap")
             return _grey(im)
-    # Pillow's TIFF plugin lets TypeError (a tag of an unexpected type) and DecompressionBombError escape
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        SyntaxError,
-        struct.error,
-        EOFError,
-        TypeError,
-        Image.DecompressionBombError,
-    ) as exc:
+    except _pillow_errors() as exc:
         raise FormatError(f"unreadable TIFF: {exc}") from None
 
 

@@ -23,7 +23,7 @@ from charbench.bench.suites import SUITES, Recipe, Suite, register_suite
 from charbench.cli import report as report_cli
 from charbench.cli import run as run_cli
 from charbench.cli import suites as suites_cli
-from charbench.errors import ReportFormatError
+from charbench.errors import OptionError, ReportFormatError
 from charbench.progress import _Silent
 
 SUITE = "test-tiny"
@@ -174,3 +174,11 @@ def test_bench_cli_modules_do_not_import_torch():
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_filters_matching_no_dataset_are_an_error(tmp_path):
+    write_dataset(tmp_path / "prepared", "mnist", counts={"train": 32, "val": 8, "test": 8}, num_classes=2)
+    with pytest.raises(OptionError, match=r"--datasets 'nomatch'.*no job to run.*prepared under .*: mnist"):
+        _cli(["run", "--suite", SUITE, "--data", str(tmp_path / "prepared"), "--out", str(tmp_path / "runs"),
+              "--device", "cpu", "--quiet", "--datasets", "nomatch"])
+    assert not (tmp_path / "runs").exists()
