@@ -89,20 +89,26 @@ def hpl_classes(labels: list[str], unicode: dict[int, str]) -> tuple[list[ClassI
     return class_table(unicode), np.array(index, dtype=np.int32)
 
 
-SCAN_CHUNK = 1000  # TIFFs per header-check task of a parallel scan
+SCAN_CHUNK = 1000  # TIFFs per task of a parallel scan
 
 
 def check_tiffs(reader: LazySource, rels: list[str]) -> list[tuple]:
-    """Per file ``(shape or None, error or None, (size, sha256))``: the header check (and decode of compressed
-    pages) that decides whether a TIFF is used, and the digest index.json records, from one read of the file."""
+    """Per file ``(label, writer, shape, error, digest)``: the name, and the header check (and decode of compressed
+    pages) that decides whether a TIFF is used, with the digest index.json records, from one read of the file.
+    A name that does not follow the pattern, or a class id outside the table, gives ``(label or None, ...)`` with
+    no read and no digest. Plain tuples: they cross from the scan's worker processes."""
     out = []
     for rel in rels:
+        name = parse_hpl_name(rel)
+        if name is None or name.label >= NUM_CLASSES:
+            out.append((name and name.label, -1, None, BAD_NAME if name is None else OUT_OF_RANGE, None))
+            continue
         data = reader.read(rel)
         digest = file_digest(data)
         try:
-            out.append((tiff_size(data, verify=True), None, digest))
+            out.append((name.label, name.writer, tiff_size(data, verify=True), None, digest))
         except FormatError as exc:
-            out.append((None, str(exc), digest))
+            out.append((name.label, name.writer, None, str(exc), digest))
     return out
 
 
@@ -116,32 +122,29 @@ class TiffTree:
 
     def scan(self, tree: SourceTree, tiffs: list[str], unicode: dict[int, str], workers: int = 1) -> Catalog:
         self.files, self.reader = tiffs, LazySource(tree.path, tiffs, remember_digests=True)
-        named = []
-        for i, rel in enumerate(tiffs):
-            name = parse_hpl_name(rel)
-            if name is None or name.label >= NUM_CLASSES:
-                self.skips.add(BAD_NAME if name is None else OUT_OF_RANGE, rel)
-            else:
-                named.append((i, name))
-        ids, names, shapes = [], [], set()
-        for (i, name), (shape, error, digest) in zip(named, self._check([tiffs[i] for i, _ in named], workers)):
+        ids, labels, writers, shapes = [], [], [], set()
+        for i, (label, writer, shape, error, digest) in enumerate(self._check(tiffs, workers)):
             rel = tiffs[i]
+            if digest is None:
+                self.skips.add(error, rel)
+                continue
             self.reader.remember(rel, digest)
-            if error is None:
-                ids.append(i)
-                names.append(name)
-                shapes.add(shape)
-            else:
+            if error is not None:
                 self.skips.add(UNREADABLE if digest[0] else EMPTY, f"{rel}: {error}" if digest[0] else rel)
+                continue
+            ids.append(i)
+            labels.append(label)
+            writers.append(writer)
+            shapes.add(shape)
         if tree.junk_count:
             self.skips.count(JUNK, tree.junk_count)
         self.rows = np.array(ids, np.int64)
         square = {h for h, w in shapes if h == w}
         return Catalog(
-            labels=np.array([n.label for n in names], np.int32),
+            labels=np.array(labels, np.int32),
             source_ids=self.rows.copy(),
             classes=class_table(unicode),
-            groups={"writer": np.array([n.writer for n in names], np.int32)},
+            groups={"writer": np.array(writers, np.int32)},
             official=official_codes([split_code(tiffs[i]) for i in ids]),
             native_size=square.pop() if len(shapes) == 1 and square else None,
             skipped=dict(self.skips.counts),
@@ -187,10 +190,10 @@ class HplTamil(FileSourceConverter):
 
     def scan(self) -> Catalog:
         with open_tree(self.source) as tree:
-            tiffs = [f for f in tree.files() if f.lower().endswith(TIFF_SUFFIXES)]
-            if self._form(tree, tiffs) == "images":
+            tiffs, texts = _tiff_and_text_files(tree)
+            if self._form(tree, tiffs, texts) == "images":
                 self._src = TiffTree(self.strict)
-                catalog = self._src.scan(tree, tiffs, _unicode_map(tree), self.workers)
+                catalog = self._src.scan(tree, tiffs, _unicode_map(tree, texts), self.workers)
             else:
                 self._src = unipen_options(self.opts, self.strict)
                 catalog = self._src.scan(tree, hpl_classes)
@@ -198,12 +201,12 @@ class HplTamil(FileSourceConverter):
         catalog.groups = {"writer": writer, **catalog.groups}
         return catalog
 
-    def _form(self, tree: SourceTree, tiffs: list[str]) -> str:
+    def _form(self, tree: SourceTree, tiffs: list[str], texts: list[str]) -> str:
         form = _MODALITIES.get(str(self.opts["modality"]).lower())
         if form is None:
             raise OptionError(f"--from takes images or strokes (or auto); got {self.opts['modality']!r}")
         if form == "auto":
-            if tiffs and _has_pen_files(tree):
+            if tiffs and _has_pen_files(tree, texts):
                 raise OptionError(
                     f"{self.source} holds both TIFF images and UNIPEN pen files; choose one with "
                     "--from images or --from strokes"
@@ -220,23 +223,30 @@ class HplTamil(FileSourceConverter):
         return False
 
 
-def _text_files(tree: SourceTree) -> list[str]:
-    return [f for f in tree.files() if os.path.splitext(f)[1].lower() in TEXT_SUFFIXES]
+def _tiff_and_text_files(tree: SourceTree) -> tuple[list[str], list[str]]:
+    """The source's TIFF files, and the files that may be UNIPEN or map text, in one pass over the listing."""
+    tiffs, texts = [], []
+    for f in tree.files():
+        if f.lower().endswith(TIFF_SUFFIXES):
+            tiffs.append(f)
+        elif os.path.splitext(f)[1].lower() in TEXT_SUFFIXES:
+            texts.append(f)
+    return tiffs, texts
 
 
-def _has_pen_files(tree: SourceTree) -> bool:
+def _has_pen_files(tree: SourceTree, texts: list[str]) -> bool:
     reader = LazySource(tree.path, [])
     try:
-        return any(up.looks_like_unipen(reader.head(f)) for f in _text_files(tree))
+        return any(up.looks_like_unipen(reader.head(f)) for f in texts)
     finally:
         reader.close()
 
 
-def _unicode_map(tree: SourceTree) -> dict[int, str]:
+def _unicode_map(tree: SourceTree, texts: list[str]) -> dict[int, str]:
     """A ``<id> <chars>`` map among the source's small .txt files (the HPL release names classes this way)."""
     reader = LazySource(tree.path, [])
     side = {}
-    for f in _text_files(tree):
+    for f in texts:
         if f.lower().endswith(".txt") and not up.looks_like_unipen(reader.head(f)):
             data = reader.read(f)
             if len(data) < 1 << 20:

@@ -194,13 +194,20 @@ def test_parallel_header_check_matches_the_serial_one(tmp_path, monkeypatch):
     good = next(raw.rglob("*.tiff")).read_bytes()
     (raw / "usr_1" / "000t99.tiff").write_bytes(b"")
     (raw / "usr_2" / "001t98.tiff").write_bytes(good[: len(good) // 2])
-    monkeypatch.setattr(hpl_tamil, "SCAN_CHUNK", 3)  # 26 files: 9 chunks over 2 processes
+    (raw / "usr_3" / "scan01.tiff").write_bytes(good)
+    (raw / "usr_3" / "156t01.tiff").write_bytes(good)
+    monkeypatch.setattr(hpl_tamil, "SCAN_CHUNK", 3)  # 28 files: 10 chunks over 2 processes
     one = check_converter("hpl-tamil", raw, tmp_path / "w1", workers=1, shard_size=5)
     two = check_converter("hpl-tamil", raw, tmp_path / "w2", workers=2, shard_size=5)
     assert one["train"].dataset_hash == two["train"].dataset_hash
     for key in ("skipped", "skipped_examples", "sources"):
         assert one["train"].index[key] == two["train"].index[key], key
-    assert one["train"].index["skipped"] == {"zero-byte TIFF files": 1, "unreadable TIFF files": 1}
+    assert one["train"].index["skipped"] == {
+        "zero-byte TIFF files": 1,
+        "unreadable TIFF files": 1,
+        hpl_tamil.BAD_NAME: 1,
+        hpl_tamil.OUT_OF_RANGE: 1,
+    }
 
 
 def test_online_pen_files_with_unicode_map(tmp_path):
