@@ -1,11 +1,12 @@
-"""Worker processes for prepare: one start method, and an ordered map over them."""
+"""Worker processes for prepare: one start method, and an ordered map over them that this process helps with."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 
@@ -18,18 +19,119 @@ def available_cores() -> int:
 
 
 def worker_context():
-    """forkserver where the platform has it: children fork from a clean server that has charbench imported
-    (cheap to start, unlike spawn) and has never started numba threads (unlike a plain fork of this process)."""
+    """forkserver where the platform has it: children fork from a clean server that has charbench imported and
+    numba's compiler readied (cheap to start, unlike spawn) and has never started numba threads (unlike a plain
+    fork of this process)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["charbench.render", "charbench.datasets", "charbench.kernels"])
+    ctx.set_forkserver_preload(["charbench.render", "charbench.datasets", "charbench.kernels.preload"])
     return ctx
 
 
-def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int) -> list[Any]:
-    """``[fn(x) for x in items]``, run on ``workers`` processes when there are several (results in order)."""
+def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
+                local_fn: Callable[[Any], Any] | None = None, initializer: Callable | None = None,
+                initargs: tuple = (), on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+    """``[fn(x) for x in items]`` in order, on ``workers`` processes when there are several.
+
+    A pool takes a second or so to start (its server imports charbench and numba), so this process works through
+    the items from the front meanwhile, with ``local_fn`` (default ``fn``), while the pool takes them from the back;
+    once the pool runs, it takes every item left. ``initializer(*initargs)`` runs in each worker;
+    ``on_result(i, result)`` is called here as each result arrives (progress bars).
+    """
+    report = on_result or (lambda i, r: None)
     if workers <= 1 or len(items) <= 1:
-        return [fn(x) for x in items]
-    with ProcessPoolExecutor(min(workers, len(items)), mp_context=worker_context()) as pool:
-        return list(pool.map(fn, items))
+        return [_reported(report, i, (local_fn or fn)(x)) for i, x in enumerate(items)]
+    results: list[Any] = [None] * len(items)
+    queue = _Claims(len(items))
+    failed: list[BaseException] = []
+    pool = ProcessPoolExecutor(min(workers, len(items)), mp_context=worker_context(), initializer=initializer,
+                               initargs=initargs)
+
+    def feed() -> None:
+        """Submit items from the back, once the pool is up; then shut it down. It runs on its own thread, since the
+        first submit waits for the server to start; a caller that did every item itself need not wait for that."""
+        try:
+            pool.submit(_nothing).result()  # the first worker is up: from now on, submitting is quick
+            while (k := queue.claim_back()) is not None:
+                pool.submit(fn, items[k]).add_done_callback(lambda f, k=k: queue.finished(k, f))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            failed.append(exc)
+            queue.stop()
+        finally:
+            pool.shutdown(wait=True)
+
+    feeder = threading.Thread(target=feed, name="charbench-pool-feeder", daemon=True)
+    feeder.start()
+    try:
+        while not failed and (k := queue.claim_front()) is not None:
+            results[k] = _reported(report, k, (local_fn or fn)(items[k]))
+        for k, f in queue.results():  # as they finish, for the progress bar
+            results[k] = _reported(report, k, f.result())
+    except BaseException:
+        queue.stop()
+        pool.shutdown(wait=False, cancel_futures=True)  # the pool's items not started yet are dropped
+        feeder.join()  # and the running ones end before this returns
+        raise
+    queue.stop()
+    if failed:
+        raise failed[0]
+    return results
+
+
+def _nothing() -> None:
+    pass
+
+
+def _reported(report: Callable[[int, Any], None], i: int, result: Any) -> Any:
+    report(i, result)
+    return result
+
+
+class _Claims:
+    """Items handed out from both ends (this process: front, pool: back), and the pool's finished futures."""
+
+    def __init__(self, n: int):
+        self._lock = threading.Condition()
+        self._front, self._back = 0, n
+        self._submitted = 0
+        self._done: list[tuple[int, Future]] = []
+        self._stopped = False
+
+    def claim_front(self) -> int | None:
+        with self._lock:
+            if self._front >= self._back or self._stopped:
+                return None
+            self._front += 1
+            return self._front - 1
+
+    def claim_back(self) -> int | None:
+        with self._lock:
+            if self._front >= self._back or self._stopped:
+                return None
+            self._back -= 1
+            self._submitted += 1
+            return self._back
+
+    def finished(self, k: int, future: Future) -> None:
+        with self._lock:
+            self._done.append((k, future))
+            self._lock.notify_all()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            self._lock.notify_all()
+
+    def results(self):
+        """(index, future) of the pool's items as they finish, until every item is claimed and every claimed one
+        finished (or until stopped)."""
+        taken = 0
+        while True:
+            with self._lock:
+                while taken == len(self._done):
+                    if self._stopped or (self._front >= self._back and taken >= self._submitted):
+                        return
+                    self._lock.wait()
+                batch, taken = self._done[taken:], len(self._done)
+            yield from batch

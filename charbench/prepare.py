@@ -10,7 +10,6 @@ import json
 import logging
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -26,10 +25,10 @@ from charbench.balance import resample
 from charbench.datasets import DATASETS
 from charbench.datasets.base import Catalog, Converter
 from charbench.errors import DatasetExistsError, OptionError, RawDataNotFoundError
-from charbench.kernels import parse_binarize, warm_up
+from charbench.kernels import parse_binarize
 from charbench.manifest import load_manifest, raw_dir_for
 from charbench.paths import prepared_root
-from charbench.pool import available_cores, worker_context
+from charbench.pool import available_cores, process_map
 from charbench.progress import console, progress_bar
 from charbench.render import Normalization, ShardTask, build_shard, build_shard_in_worker, init_worker
 from charbench.shards import ledger
@@ -251,18 +250,10 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
             rate = sum(x.count for x in infos if x) / max(time.perf_counter() - start, 1e-9)
             bar.update(job, rate=f"{rate:,.0f} img/s")
 
-        if workers <= 1:
-            for i, task in enumerate(tasks):
-                done(i, build_shard(converter, catalog, norm, group_key, task))
-        else:
-            if not norm.is_identity(catalog.native_size):
-                warm_up()  # compile (or load) the kernels once here, not in every worker at the same time
-            threads = max(1, available_cores() // workers)
-            with ProcessPoolExecutor(workers, mp_context=worker_context(), initializer=init_worker,
-                                     initargs=(converter, catalog, norm, group_key, threads)) as pool:
-                futures = {pool.submit(build_shard_in_worker, t): i for i, t in enumerate(tasks)}
-                for fut in as_completed(futures):
-                    done(futures[fut], fut.result())
+        threads = max(1, available_cores() // workers)
+        process_map(build_shard_in_worker, tasks, workers, local_fn=partial(build_shard, converter, catalog, norm,
+                    group_key), initializer=init_worker, initargs=(converter, catalog, norm, group_key, threads),
+                    on_result=done)
 
 
 def _plan_record(config, converter, catalog, norm, plan: Plan, tasks: list[ShardTask]) -> dict:

@@ -9,7 +9,6 @@ from charbench.kernels.options import parse_binarize
 from charbench.kernels.ragged import Ragged
 from charbench.kernels.rasterize import rasterize_strokes
 from charbench.kernels.vary import vary
-from charbench.kernels.warmup import warm_up
 
 __all__ = [
     "Ragged",
@@ -20,5 +19,4 @@ __all__ = [
     "parse_binarize",
     "rasterize_strokes",
     "vary",
-    "warm_up",
 ]

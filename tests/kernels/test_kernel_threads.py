@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -48,7 +51,12 @@ def test_results_independent_of_thread_count(one_thread):
         np.testing.assert_array_equal(a, b)
 
 
-def test_warm_up_runs_every_kernel():
-    from charbench.kernels import warm_up
-
-    assert warm_up() >= 0.0
+def test_the_forkserver_preload_readies_numba_without_starting_its_threads():
+    """The worker processes fork from a server that imported charbench.kernels.preload: numba threads running
+    there would not survive the fork (GNU OpenMP aborts, workqueue deadlocks)."""
+    code = (
+        "import sys, charbench.kernels.preload, numba.np.ufunc.parallel as p; "
+        "print(p._is_initialized, 'numba.np.arraymath' in sys.modules)"  # numba's costly first-compile imports
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]

@@ -1,0 +1,91 @@
+"""process_map: in order, shared between this process and the pool, errors raised here, initializer applied."""
+
+from __future__ import annotations
+
+import os
+import time
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from charbench.pool import process_map
+
+_SETTING: dict = {}
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _fail_on(bad: int, x: int) -> int:
+    if x == bad:
+        raise ValueError(f"item {x} is bad")
+    return x
+
+
+def _touch_then_fail_on(folder: str, bad: int, x: int) -> int:
+    Path(folder, f"done-{x}").touch()
+    if x == bad:
+        raise ValueError(f"item {x} is bad")
+    return x
+
+
+def _set(value: str) -> None:
+    _SETTING["value"] = value
+
+
+def _by_pool(folder: str, x: int) -> tuple[int, int, str | None]:
+    Path(folder, f"done-{x}").touch()
+    return x, os.getpid(), _SETTING.get("value")
+
+
+def _here_after_the_pool(folder: str, x: int) -> tuple[int, int, str | None]:
+    """This process's first item waits until the pool has finished one: both must have taken part."""
+    deadline = time.monotonic() + 120
+    while x == 0 and not any(Path(folder).iterdir()):
+        if time.monotonic() > deadline:
+            raise AssertionError("the pool never finished an item")
+        time.sleep(0.01)
+    return x, os.getpid(), _SETTING.get("value")
+
+
+def test_results_come_back_in_order_and_each_is_reported_once():
+    seen = []
+    out = process_map(_square, list(range(40)), 2, on_result=lambda i, r: seen.append((i, r)))
+    assert out == [x * x for x in range(40)]
+    assert sorted(seen) == [(x, x * x) for x in range(40)]
+
+
+def test_one_worker_runs_here_in_order():
+    seen = []
+    assert process_map(_square, [3, 1, 2], 1, on_result=lambda i, r: seen.append(i)) == [9, 1, 4]
+    assert seen == [0, 1, 2]
+
+
+def test_this_process_works_from_the_front_while_the_pool_takes_the_back(tmp_path):
+    out = process_map(partial(_by_pool, str(tmp_path)), list(range(30)), 2,
+                      local_fn=partial(_here_after_the_pool, str(tmp_path)))
+    assert [x for x, _, _ in out] == list(range(30))
+    here = {x for x, pid, _ in out if pid == os.getpid()}
+    assert 0 in here and len(here) < 30  # item 0 waited for the pool, so both did some
+    assert {f"done-{x}" for x in range(30) if x not in here} == {p.name for p in tmp_path.iterdir()}
+
+
+def test_an_error_in_this_process_is_raised():
+    with pytest.raises(ValueError, match="item 0 is bad"):
+        process_map(partial(_fail_on, 0), list(range(30)), 2)
+
+
+def test_an_error_in_the_pool_is_raised_here(tmp_path):
+    with pytest.raises(ValueError, match="item 29 is bad"):  # the pool's first item; item 0 here waits for it
+        process_map(partial(_touch_then_fail_on, str(tmp_path), 29), list(range(30)), 2,
+                    local_fn=partial(_here_after_the_pool, str(tmp_path)))
+
+
+def test_the_initializer_runs_in_each_worker_not_here(tmp_path):
+    out = process_map(partial(_by_pool, str(tmp_path)), list(range(30)), 2,
+                      local_fn=partial(_here_after_the_pool, str(tmp_path)), initializer=_set, initargs=("from init",))
+    assert _SETTING == {}
+    assert {value for _, pid, value in out if pid != os.getpid()} == {"from init"}
+    assert {value for _, pid, value in out if pid == os.getpid()} == {None}
