@@ -14,7 +14,7 @@ Otsu binarisation, crop, resize, centre, gzip shards, raw-file sha256s, index.js
 larger over the extra time, so start-up costs cancel out. The Pillow loop only decodes and resizes, and writes
 nothing.
 
-Files: the 1,060 real bi-level HPL TIFFs under ../shared/data/tamil linked ``--copies`` times (and a quarter as
+Files: the 1,060 real bi-level HPL TIFFs under ../shared/data/tamil hard-linked ``--copies`` times (and a quarter as
 often for the small corpus) under new folders (real files, real sizes), or with ``--synthetic`` (or when the real
 data is absent) a seeded synthetic HPL tree of ``--images`` bi-level TIFFs of 60-300 px, 156 classes.
 
@@ -25,6 +25,8 @@ Usage: python benchmarks/bench_tamil.py [--copies 32] [--synthetic] [--images 32
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -40,13 +42,18 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "tamil" / "hpl-
 
 
 def real_corpus(root: Path, copies: int) -> Path:
-    """The real TIFF tree linked ``copies`` times under ``r<k>/`` (same names, so the same classes and writers)."""
+    """The real TIFF tree ``copies`` times under ``r<k>/`` (same names, so the same classes and writers), as hard
+    links (or copies across file systems): regular files, as in a real corpus, where symbolic links would add a
+    link resolution to every listing and open."""
     files = sorted(p for p in REAL.rglob("*.tiff") if p.is_file())
     for k in range(copies):
         for src in files:
             dst = root / f"r{k}" / src.relative_to(REAL)
             dst.parent.mkdir(parents=True, exist_ok=True)
-            dst.symlink_to(src)
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copyfile(src, dst)
     return root
 
 
