@@ -20,8 +20,9 @@ def describe_sources(files: Iterable[str | Path], root: Path, known: Mapping[str
     ``known`` gives (size, sha256) by path for files already read whole (by the scan); the rest are hashed here.
     """
     root, known = Path(root), known or {}
-    # plain strings, ordered as pathlib orders paths (part by part): pathlib costs more than the work per file
-    paths = sorted((str(p) for p in files), key=lambda p: p.split(os.sep))
+    # plain strings, ordered as pathlib orders paths (part by part: the separator sorts before any character);
+    # pathlib costs more than the work per file
+    paths = sorted((str(p) for p in files), key=lambda p: p.replace(os.sep, "\0"))
     todo = [p for p in paths if p not in known]
     # hashlib releases the GIL on large reads; threads also overlap the open/read latency of many small files.
     with ThreadPoolExecutor(max_workers=min(8, available_cores() * 2)) as pool:

@@ -128,14 +128,14 @@ class LazySource:
     def __init__(self, path: Path, files: list[str], remember_digests: bool = False):
         self.path = Path(path)
         self.files = frozenset(files)
-        self._folder = str(self.path) if self.path.is_dir() else None
+        self._folder = folder_prefix(self.path) if self.path.is_dir() else None
         self._archive = None
         # (size, sha256) of every folder file read, by path: index.json's source record then needs no second read
         self.digests: dict[str, tuple[int, str]] | None = {} if remember_digests else None
 
     def read(self, rel: str) -> bytes:
         if self._folder is not None:
-            path = os.path.join(self._folder, rel)
+            path = self._folder + rel
             data = _read_file(path)
             if self.digests is not None and path not in self.digests:
                 self.digests[path] = file_digest(data)
@@ -147,12 +147,12 @@ class LazySource:
     def remember(self, rel: str, digest: tuple[int, str]) -> None:
         """Record the (size, sha256) of folder file ``rel`` read elsewhere (by a worker process of the scan)."""
         if self.digests is not None and self._folder is not None:
-            self.digests[os.path.join(self._folder, rel)] = digest
+            self.digests[self._folder + rel] = digest
 
     def head(self, rel: str, size: int = 256) -> bytes:
         """The first bytes of a file (all of it for an archive member, which cannot be read in part)."""
         if self._folder is not None:
-            with open(os.path.join(self._folder, rel), "rb") as f:
+            with open(self._folder + rel, "rb") as f:
                 return f.read(size)
         return self.read(rel)[:size]
 
@@ -496,4 +496,13 @@ class Unipen(FileSourceConverter):
 def source_paths(source: Path, files: list[str]) -> list[str]:
     """The raw files to hash: the archive itself, or the used files of a folder (strings: there may be many)."""
     source = Path(source)
-    return [str(source)] if source.is_file() else [os.path.join(str(source), f) for f in files]
+    if source.is_file():
+        return [str(source)]
+    prefix = folder_prefix(source)
+    return [prefix + f for f in files]
+
+
+def folder_prefix(folder: Path) -> str:
+    """``folder`` as a string ending in the separator: relative paths are joined to it by concatenation, a third
+    of the cost of ``os.path.join`` for the many files of a source."""
+    return os.path.join(str(folder), "")

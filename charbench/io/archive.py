@@ -33,10 +33,9 @@ _COPY_BLOCK = 1 << 20
 
 def is_junk(path: str | os.PathLike) -> bool:
     """True for operating-system litter: ``.DS_Store``, ``Thumbs.db``, ``__MACOSX/`` and ``._*`` AppleDouble files."""
-    parts = [p for p in str(path).replace("\\", "/").split("/") if p]  # plain strings: called once per listed file
-    if not parts:
-        return False
-    return "__MACOSX" in parts or parts[-1] in _JUNK_NAMES or parts[-1].startswith("._")
+    path = str(path).replace("\\", "/").rstrip("/")  # plain strings: called once per listed file
+    name = path.rpartition("/")[2]
+    return name.startswith("._") or name in _JUNK_NAMES or ("__MACOSX" in path and "__MACOSX" in path.split("/"))
 
 
 def is_archive(path: str | os.PathLike) -> bool:

@@ -226,6 +226,7 @@ def test_corrupt_and_foreign_files_are_archive_errors(tmp_path):
     [
         (".DS_Store", True), ("a/b/.DS_Store", True), ("__MACOSX/a/x.png", True), ("a/._x.tiff", True),
         ("Thumbs.db", True), ("a/x.png", False), ("a/.hidden_but_real.txt", False), ("MACOSX/x.png", False),
+        ("a\\__MACOSX\\x.png", True), ("a/__MACOSX_notes/x.png", False), ("a/._dir/", True), ("", False),
     ],
 )  # fmt: skip
 def test_is_junk(path, junk):

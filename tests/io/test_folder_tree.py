@@ -146,3 +146,17 @@ def test_listing_merge_counts_and_caps_examples():
     a.merge(b, "zip:")
     assert a.skipped == {"r1": 23, "r2": 7}
     assert len(a.examples) == 20 and a.examples[15] == "zip:b0: r1"
+
+
+def test_source_record_orders_files_as_pathlib_does(tmp_path):
+    """Part by part, so ``a/x`` comes before ``a-b/x`` though '-' sorts before '/' in a plain string sort."""
+    from charbench.sources import MAX_LISTED, describe_sources
+
+    names = ["a-b/x", "a/x", "a.b/x", "a b/x", "a/x-y", "a/w/z", "ab", "a/x.y"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(name.encode())
+    assert len(names) <= MAX_LISTED
+    record = describe_sources([str(tmp_path / n) for n in names], tmp_path)
+    expected = [p.relative_to(tmp_path).as_posix() for p in sorted(tmp_path / n for n in names)]
+    assert [e["name"] for e in record["files"]] == expected
