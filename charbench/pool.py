@@ -29,14 +29,17 @@ def worker_context():
     return ctx
 
 
+_SERVER_UP = threading.Event()  # a pool of this process has had a worker running: the forkserver is up
+
+
 def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
                 local_fn: Callable[[Any], Any] | None = None, initializer: Callable | None = None,
                 initargs: tuple = (), on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
     """``[fn(x) for x in items]`` in order, on ``workers`` processes when there are several.
 
-    A pool takes a second or so to start (its server imports charbench and numba), so this process works through
-    the items from the front meanwhile, with ``local_fn`` (default ``fn``), while the pool takes them from the back;
-    once the pool runs, it takes every item left. ``initializer(*initargs)`` runs in each worker;
+    A pool takes a second or so to start when its server does not run yet (the server imports charbench and numba),
+    so this process then works through the items from the front, with ``local_fn`` (default ``fn``), until the pool's
+    first worker is up; the pool takes them from the back, and every item left once it runs. ``initializer(*initargs)`` runs in each worker;
     ``on_result(i, result)`` is called here as each result arrives (progress bars).
     """
     report = on_result or (lambda i, r: None)
@@ -45,14 +48,20 @@ def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
     results: list[Any] = [None] * len(items)
     queue = _Claims(len(items))
     failed: list[BaseException] = []
-    pool = ProcessPoolExecutor(min(workers, len(items)), mp_context=worker_context(), initializer=initializer,
+    context = worker_context()
+    pool = ProcessPoolExecutor(min(workers, len(items)), mp_context=context, initializer=initializer,
                                initargs=initargs)
+    # Help only while the pool starts from nothing; a pool forked from a running server starts within a fraction
+    # of a second, and once a pool runs, its workers have the cores.
+    help_here = not (context.get_start_method() == "forkserver" and _SERVER_UP.is_set())
 
     def feed() -> None:
         """Submit items from the back, once the pool is up; then shut it down. It runs on its own thread, since the
         first submit waits for the server to start; a caller that did every item itself need not wait for that."""
         try:
             pool.submit(_nothing).result()  # the first worker is up: from now on, submitting is quick
+            queue.pool_up.set()
+            _SERVER_UP.set()
             while (k := queue.claim_back()) is not None:
                 pool.submit(fn, items[k]).add_done_callback(lambda f, k=k: queue.finished(k, f))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
@@ -64,7 +73,7 @@ def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
     feeder = threading.Thread(target=feed, name="charbench-pool-feeder", daemon=True)
     feeder.start()
     try:
-        while not failed and (k := queue.claim_front()) is not None:
+        while help_here and not failed and not queue.pool_up.is_set() and (k := queue.claim_front()) is not None:
             results[k] = _reported(report, k, (local_fn or fn)(items[k]))
         for k, f in queue.results():  # as they finish, for the progress bar
             results[k] = _reported(report, k, f.result())
@@ -97,6 +106,7 @@ class _Claims:
         self._submitted = 0
         self._done: list[tuple[int, Future]] = []
         self._stopped = False
+        self.pool_up = threading.Event()
 
     def claim_front(self) -> int | None:
         with self._lock:
