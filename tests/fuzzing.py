@@ -1,8 +1,15 @@
-"""Byte-level mutations shared by the fuzz tests (hypothesis draws the edit list)."""
+"""Shared by the fuzz tests: byte-level mutations (hypothesis draws the edit list), the outcome of a reader on bad
+input, and a run under a capped address space."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 from hypothesis import strategies as st
+
+from charbench.errors import CharbenchError
 
 EDITS = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2**16), st.integers(0, 2**16)), min_size=1, max_size=4)
 
@@ -25,3 +32,31 @@ def mutate(data: bytes, ops: list[tuple[int, int, int]], span: int = 16, block: 
             src = value % len(buf)
             buf[at:at] = buf[src : src + block]
     return bytes(buf)
+
+
+def outcome(fn, name):
+    """``fn(name)``, or None when it raised a CharbenchError whose message names ``name``; anything else fails."""
+    try:
+        return fn(name)
+    except CharbenchError as exc:
+        assert str(exc).strip(), f"{type(exc).__name__} without a message"
+        assert str(name) in str(exc), f"message does not name {name}: {exc}"
+        return None
+
+
+_CAP_PRELUDE = """
+import resource
+
+def cap_address_space(extra=64 * 2**20):
+    \"\"\"From here on, the process may grow by ``extra`` bytes at most: a reader sizing a buffer from a header dies.\"\"\"
+    for line in open("/proc/self/status"):
+        if line.startswith("VmSize:"):
+            cap = int(line.split()[1]) * 1024 + extra
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+"""
+
+
+def run_with_capped_memory(script: str, *args: str) -> subprocess.CompletedProcess:
+    """Run ``script`` (indented as written) in a fresh interpreter with ``cap_address_space()`` defined for it."""
+    argv = [sys.executable, "-c", _CAP_PRELUDE + textwrap.dedent(script), *args]
+    return subprocess.run(argv, check=False, capture_output=True, text=True, timeout=60)

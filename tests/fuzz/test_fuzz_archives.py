@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from charbench.errors import ArchiveError, CharbenchError
+from charbench.errors import ArchiveError
 from charbench.io.archive import SourceTree, open_archive, safe_extract
 from charbench.io.folder_tree import open_tree
-from tests.fuzzing import mutate
+from tests.fuzzing import mutate, outcome
 
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ZIP_METHODS = {
@@ -58,16 +58,6 @@ def build(kind: str, entries: dict[str, bytes]) -> bytes:
                 info.size = len(data)
                 tf.addfile(info, io.BytesIO(data))
     return buf.getvalue()
-
-
-def outcome(fn, path: Path):
-    """``fn(path)``, or None when it raised a CharbenchError with a message naming ``path``; anything else fails."""
-    try:
-        return fn(path)
-    except CharbenchError as exc:
-        assert str(exc).strip(), f"{type(exc).__name__} without a message"
-        assert str(path) in str(exc), f"message does not name {path}: {exc}"
-        return None
 
 
 def read_everything(path: Path) -> dict[str, bytes] | None:

@@ -12,9 +12,6 @@ import io
 import json
 import math
 import struct
-import subprocess
-import sys
-import textwrap
 import time
 import zipfile
 import zlib
@@ -25,11 +22,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from charbench.errors import CharbenchError, FormatError
+from charbench.errors import FormatError
 from charbench.io.idx import DTYPES, open_idx, read_header, read_idx
 from charbench.io.npz import open_npz_array
 from charbench.synth.idx import idx_bytes
 from tests.fuzzing import mutate as shared_mutate
+from tests.fuzzing import outcome, run_with_capped_memory
 
 # Valid dtype codes plus neighbours of them; dims that overflow products or sit on uint32 / int32 / int64 edges.
 CODES = sorted(DTYPES) + [0x00, 0x07, 0x0A, 0x0F, 0xFF]
@@ -42,16 +40,6 @@ dims = st.one_of(st.sampled_from(EDGE_DIMS), st.integers(0, 2**32 - 1), st.integ
 @pytest.fixture(scope="module")
 def work(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("fuzz-idx")
-
-
-def outcome(fn, path: Path):
-    """``fn(path)``, or None when it raised a CharbenchError with a message naming the file; anything else fails."""
-    try:
-        return fn(path)
-    except CharbenchError as exc:
-        assert str(exc).strip(), f"{type(exc).__name__} without a message"
-        assert str(path) in str(exc), f"message does not name {path}: {exc}"
-        return None
 
 
 def payload_of(data: bytes) -> bytes | None:
@@ -185,18 +173,11 @@ def test_every_truncation_is_refused_with_the_file_name(tmp_path, gz):
     assert read_idx(path).shape == (2, 3, 4)
 
 
-_NO_ALLOCATION = textwrap.dedent(
-    """
-    import gzip, json, resource, struct, sys, time
+_NO_ALLOCATION = """
+    import gzip, json, struct, sys, time
     from pathlib import Path
-    import numpy as np
     from charbench.errors import FormatError
     from charbench.io.idx import open_idx, read_idx
-
-    def vm_bytes():
-        for line in open("/proc/self/status"):
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
 
     work = Path(sys.argv[1])
     files = []
@@ -205,9 +186,7 @@ _NO_ALLOCATION = textwrap.dedent(
         path = work / name
         path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
         files.append(path)
-    # From here on, the process may grow by 64 MiB at most: a reader sizing a buffer from the header dies.
-    cap = vm_bytes() + 64 * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    cap_address_space()
     start = time.perf_counter()
     for path in files:
         for reader in (read_idx, lambda p: open_idx(p, work / "gunzip")):
@@ -218,8 +197,7 @@ _NO_ALLOCATION = textwrap.dedent(
             else:
                 raise SystemExit(f"{path.name}: accepted a header promising more than the file holds")
     print(f"ok {time.perf_counter() - start:.3f}")
-    """
-)
+"""
 
 
 def test_header_claiming_a_trillion_images_is_refused_before_allocating(tmp_path):
@@ -232,8 +210,7 @@ def test_header_claiming_a_trillion_images_is_refused_before_allocating(tmp_path
         ("max-labels.idx", (2**32 - 1,), False),
     ]
     started = time.perf_counter()
-    argv = [sys.executable, "-c", _NO_ALLOCATION, str(tmp_path), json.dumps(cases)]
-    proc = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=60)
+    proc = run_with_capped_memory(_NO_ALLOCATION, str(tmp_path), json.dumps(cases))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("ok"), proc.stdout
     assert float(proc.stdout.split()[1]) < 2.0, proc.stdout  # refused from the header, not after reading

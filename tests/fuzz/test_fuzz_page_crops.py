@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import struct
-import subprocess
-import sys
-import textwrap
 import zlib
 
 import cv2
@@ -23,6 +20,7 @@ from hypothesis import strategies as st
 
 from charbench.errors import CharbenchError, FormatError
 from charbench.io import page_crops as pc
+from tests.fuzzing import outcome, run_with_capped_memory
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KAGGLE = "train.csv"
@@ -62,12 +60,9 @@ def check_table(table: pc.BoxTable) -> None:
 
 
 def table_or_error(fn, text: str, name: str) -> pc.BoxTable | None:
-    try:
-        table = fn(text, name)
-    except CharbenchError as exc:
-        assert str(exc).strip() and name in str(exc), str(exc)
-        return None
-    check_table(table)
+    table = outcome(lambda n: fn(text, n), name)
+    if table is not None:
+        check_table(table)
     return table
 
 
@@ -208,17 +203,11 @@ def test_page_mutated(image, ops):
     check_page(bytes(buf))
 
 
-_NO_ALLOCATION = textwrap.dedent(
-    """
-    import json, resource, sys, warnings
+_NO_ALLOCATION = """
+    import json, sys, warnings
     warnings.simplefilter("ignore")
     from charbench.errors import FormatError
     from charbench.io import page_crops as pc
-
-    def vm_bytes():
-        for line in open("/proc/self/status"):
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
 
     cases = [bytes.fromhex(h) for h in json.loads(sys.argv[1])]
     for data in cases[:1]:  # load the decoders before the cap
@@ -226,8 +215,7 @@ _NO_ALLOCATION = textwrap.dedent(
             pc.decode_page(data[:4], "warm-up")
         except FormatError:
             pass
-    cap = vm_bytes() + 64 * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    cap_address_space()
     for data in cases:
         try:
             pc.decode_page(data, "huge.jpg")
@@ -236,13 +224,11 @@ _NO_ALLOCATION = textwrap.dedent(
         else:
             raise SystemExit("decoded a page whose data is not in the file")
     print("ok")
-    """
-)
+"""
 
 
 def test_header_claiming_a_huge_page_is_refused_before_allocating():
     """JPEG and PNG headers claiming 144-900 megapixels over a few hundred bytes, under a +64 MiB address-space cap."""
     cases = [jpeg_claiming(12_000, 12_000), jpeg_claiming(30_000, 30_000), png_claiming(12_000, 12_000)]
-    argv = [sys.executable, "-c", _NO_ALLOCATION, json.dumps([c.hex() for c in cases])]
-    proc = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=60)
+    proc = run_with_capped_memory(_NO_ALLOCATION, json.dumps([c.hex() for c in cases]))
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr[-2000:]

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import struct
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -23,6 +20,7 @@ from hypothesis import strategies as st
 from charbench.errors import CharbenchError, FormatError
 from charbench.io.tiff import decode_tiff, page_count_hint, parse_hpl_name, tiff_size
 from charbench.synth.tiff import tiff_bytes
+from tests.fuzzing import run_with_capped_memory
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 COMPRESSIONS = ["raw", "packbits", "tiff_lzw", "tiff_deflate"]
@@ -166,25 +164,18 @@ def test_every_truncation_is_refused():
                 np.testing.assert_array_equal(page, decode_tiff(seed))
 
 
-_NO_ALLOCATION = textwrap.dedent(
-    """
-    import json, resource, sys, warnings
+_NO_ALLOCATION = """
+    import json, sys, warnings
     warnings.simplefilter("ignore")
     from charbench.errors import FormatError
     from charbench.io.tiff import decode_tiff
-
-    def vm_bytes():
-        for line in open("/proc/self/status"):
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
 
     cases = [bytes.fromhex(h) for h in json.loads(sys.argv[1])]
     try:
         decode_tiff(cases[0][:8])  # import Pillow's plugins before the cap
     except FormatError:
         pass
-    cap = vm_bytes() + 64 * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    cap_address_space()
     for data in cases:
         try:
             decode_tiff(data)
@@ -193,8 +184,7 @@ _NO_ALLOCATION = textwrap.dedent(
         else:
             raise SystemExit("decoded a page whose data is not in the file")
     print("ok")
-    """
-)
+"""
 
 
 def test_header_claiming_a_huge_page_is_refused_before_allocating():
@@ -202,8 +192,7 @@ def test_header_claiming_a_huge_page_is_refused_before_allocating():
     cases = []
     for seed, side in ((_LZW8, 12_000), (_LZW8, 30_000), (_RAW8, 32_768), (SEEDS[1, "group4"], 20_000)):
         cases.append(rewrite(rewrite(seed, TAGS["width"], kind=4, value=side), TAGS["height"], kind=4, value=side))
-    argv = [sys.executable, "-c", _NO_ALLOCATION, json.dumps([c.hex() for c in cases])]
-    proc = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=60)
+    proc = run_with_capped_memory(_NO_ALLOCATION, json.dumps([c.hex() for c in cases]))
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr[-2000:]
 
 
