@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from charbench.errors import CharbenchError, FormatError
 from charbench.io import page_crops as pc
-from tests.fuzzing import outcome, run_with_capped_memory
+from tests.fuzzing import EDITS, mutate, outcome, run_with_capped_memory
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KAGGLE = "train.csv"
@@ -186,21 +186,10 @@ def test_page_random_bytes(data):
 @FUZZ
 @given(
     image=st.sampled_from(["jpeg", "png"]),
-    ops=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2**16), st.integers(0, 255)), min_size=1, max_size=4),
+    ops=EDITS,
 )
 def test_page_mutated(image, ops):
-    buf = bytearray(JPEG if image == "jpeg" else PNG)
-    for kind, pos, value in ops:
-        at = pos % (len(buf) + 1)
-        if kind == 0:
-            del buf[at:]
-        elif kind == 1 and buf:
-            buf[at % len(buf)] ^= value or 1
-        elif kind == 2:
-            buf[at:at] = bytes([value]) * (value % 5 + 1)
-        else:
-            del buf[at : at + value % 16 + 1]
-    check_page(bytes(buf))
+    check_page(mutate(JPEG if image == "jpeg" else PNG, ops))
 
 
 _NO_ALLOCATION = """

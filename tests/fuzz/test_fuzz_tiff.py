@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from charbench.errors import CharbenchError, FormatError
 from charbench.io.tiff import decode_tiff, page_count_hint, parse_hpl_name, tiff_size
 from charbench.synth.tiff import tiff_bytes
-from tests.fuzzing import run_with_capped_memory
+from tests.fuzzing import EDITS, mutate, run_with_capped_memory
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 COMPRESSIONS = ["raw", "packbits", "tiff_lzw", "tiff_deflate"]
@@ -102,21 +102,10 @@ def test_random_bytes(data):
 @FUZZ
 @given(
     seed=st.sampled_from(sorted(SEEDS)),
-    ops=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2**16), st.integers(0, 255)), min_size=1, max_size=4),
+    ops=EDITS,
 )
 def test_mutated_bytes(seed, ops):
-    buf = bytearray(SEEDS[seed])
-    for kind, pos, value in ops:
-        at = pos % (len(buf) + 1)
-        if kind == 0:
-            del buf[at:]
-        elif kind == 1 and buf:
-            buf[at % len(buf)] ^= value or 1
-        elif kind == 2:
-            buf[at:at] = bytes([value]) * (value % 5 + 1)
-        else:
-            del buf[at : at + value % 16 + 1]
-    check_decoders(bytes(buf))
+    check_decoders(mutate(SEEDS[seed], ops))
 
 
 _RAW1, _RAW8, _LZW8 = SEEDS[1, "raw"], SEEDS[8, "raw"], SEEDS[8, "tiff_lzw"]
