@@ -12,7 +12,7 @@ import functools
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -44,7 +44,7 @@ class RawFile:
         size: Size in bytes, or None where unknown.
         role: What the file holds for the converter (``train_images``, ``class_table``, ``archive`` ...).
         checksum_source: Where ``sha256`` and ``size`` come from (a published list or a real file).
-        members: For an archive, the entries inside it this dataset uses.
+        members: For an archive, the entries inside it this dataset uses, by role (``train_images`` ...).
         optional: True when ``charbench fetch`` skips the file unless asked for all files.
     """
 
@@ -54,7 +54,7 @@ class RawFile:
     size: int | None
     role: str
     checksum_source: str | None = None
-    members: tuple[str, ...] = ()
+    members: dict[str, str] = field(default_factory=dict)
     optional: bool = False
 
 
@@ -99,6 +99,19 @@ class DatasetEntry:
                 return raw
         known = ", ".join(f.name for f in self.files)
         raise UnknownNameError(f"dataset {self.name!r} has no raw file {name!r}; its files are: {known}")
+
+    def role_name(self, role: str) -> str | None:
+        """The file name of the raw file, or of the archive member, that plays ``role`` (None when none does)."""
+        for raw in self.files:
+            if raw.role == role:
+                return raw.name
+            if role in raw.members:
+                return PurePosixPath(raw.members[role]).name
+        return None
+
+    def roles(self) -> set[str]:
+        """Every role a file or an archive member of this dataset plays."""
+        return {f.role for f in self.files} | {r for f in self.files for r in f.members}
 
     def required_files(self) -> tuple[RawFile, ...]:
         """The files ``charbench fetch`` downloads by default (every file not marked optional)."""
@@ -242,13 +255,14 @@ def _parse_file(raw: Any, where: str) -> RawFile:
     source = raw.get("checksum_source")
     _require(source is None or isinstance(source, str), where, "checksum_source", "a string or null")
     _require(sha is None or bool(source), where, "checksum_source", "where the sha256 comes from")
-    members = raw.get("members") or []
-    _require(isinstance(members, list) and all(isinstance(m, str) for m in members), where, "members", "a list")
+    members = raw.get("members") or {}
+    valid_members = isinstance(members, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in members.items())
+    _require(valid_members, where, "members", "a mapping of role to entry path")
     _require(isinstance(raw.get("optional", False), bool), where, "optional", "true or false")
     _require(isinstance(raw["role"], str) and raw["role"], where, "role", "a non-empty string")
     return RawFile(
         name=name, urls=tuple(urls), sha256=sha, size=raw["size"], role=raw["role"], checksum_source=source,
-        members=tuple(members), optional=raw.get("optional", False),
+        members=dict(members), optional=raw.get("optional", False),
     )  # fmt: skip
 
 

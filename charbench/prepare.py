@@ -22,10 +22,10 @@ import numpy as np
 import charbench
 from charbench import splits as splitting
 from charbench.balance import resample
-from charbench.datasets import DATASETS
+from charbench.datasets import resolve
 from charbench.datasets.base import Catalog, Converter
 from charbench.errors import DatasetExistsError, OptionError, RawDataNotFoundError
-from charbench.kernels import parse_binarize
+from charbench.kernels import KERNELS_VERSION, parse_binarize
 from charbench.manifest import load_manifest, raw_dir_for
 from charbench.paths import prepared_root
 from charbench.pool import available_cores, process_map
@@ -33,7 +33,7 @@ from charbench.progress import console, progress_bar
 from charbench.render import Normalization, ShardTask, build_shard, build_shard_in_worker, init_worker
 from charbench.shards import ledger
 from charbench.shards.index import write_index
-from charbench.shards.schema import DEFAULT_SHARD_SIZE, INDEX_FILE, SCHEMA_VERSION, SPLITS, num_shards, shard_name
+from charbench.shards.schema import INDEX_FILE, SPLITS, index_skeleton, num_shards, shard_attrs, shard_name
 from charbench.shards.staging import StagedDataset
 from charbench.sources import describe_sources
 
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 class PrepareConfig:
     """Every parameter of one prepare run; None means the dataset family's default."""
 
-    name: str
+    name: str  # dataset: family, family/config or family-config (emnist/letters, emnist-letters)
     source: Path
     out: Path | None = None
     output_name: str | None = None
@@ -58,7 +58,7 @@ class PrepareConfig:
     val_fraction: float = 0.1
     group_by: str | None = None
     seed: int = 0
-    shard_size: int | None = None  # None: the converter's default_shard_size, else schema.DEFAULT_SHARD_SIZE
+    shard_size: int | None = None  # None: the converter's default_shard_size
     balance: int | None = None
     balance_mode: str = "both"
     min_count: int = 0
@@ -84,21 +84,23 @@ class Plan:
 
 def prepare(config: PrepareConfig) -> Path:
     """Run a whole prepare (or one array-job slice of it); returns the dataset folder (``<out>/<name>``)."""
-    cls = DATASETS.get(config.name)
+    cls, dataset_config = resolve(config.name)
     if config.binarize:
         parse_binarize(config.binarize)  # a typo fails now, not after scanning a large source
-    converter: Converter = cls(config.source, strict=config.strict, **config.options)
+    converter: Converter = cls(config.source, config=dataset_config, strict=config.strict, **config.options)
     converter.workers = config.workers or available_cores()
-    config = replace(config, shard_size=config.shard_size or cls.default_shard_size)
+    config = replace(config, shard_size=config.shard_size or cls.default_shard_size,
+                     output_name=config.output_name or converter.dataset_name)
     try:
         with console.status(f"scanning {config.source}", spinner="dots") if config.progress else nullcontext():
             catalog = converter.scan()
+        converter.skips.raise_if_strict(config.strict, config.source)
         if len(catalog) == 0:
             raise OptionError(f"no examples found for {config.name} in {config.source}")
         norm = _normalization(config, catalog, converter)
         group_key = _group_key(config, converter, catalog)
         plan = _plan(config, converter, catalog, group_key)
-        final = Path(config.out or prepared_root()) / (config.output_name or config.name)
+        final = Path(config.out or prepared_root()) / config.output_name
         run = partial(_build, config, converter, catalog, norm, group_key, plan)
         if config.num_shards:
             return _prepare_slice(config, final, run)
@@ -108,7 +110,7 @@ def prepare(config: PrepareConfig) -> Path:
             write_index(stage.tmp, index)
             ledger.clear(stage.tmp)
             path = stage.commit()
-        _summary(config, catalog, index, path)
+        _summary(config, index, path)
         return path
     finally:
         converter.close()
@@ -149,6 +151,8 @@ def resolve_source(name: str, source: Path | None, data_root=None) -> Path:
         if not Path(source).exists():
             raise RawDataNotFoundError(f"--source {source} does not exist")
         return Path(source)
+    cls, dataset_config = resolve(name)
+    name = cls.catalogue_name(dataset_config)
     if name not in load_manifest():
         raise RawDataNotFoundError(f"{name} is a generic converter with no download: pass --source DIR")
     fetched = raw_dir_for(name, data_root)
@@ -222,12 +226,11 @@ def _tasks(config: PrepareConfig, folder: Path, norm: Normalization, plan: Plan)
     balance = "none" if config.balance is None else f"{config.balance}/{config.balance_mode}"
     tasks = []
     for split, rows in plan.rows.items():
-        n = num_shards(len(rows), config.shard_size or DEFAULT_SHARD_SIZE)
+        n = num_shards(len(rows), config.shard_size)
         for i, part in enumerate(np.array_split(np.arange(len(rows)), n)):
-            attrs = {"schema_version": SCHEMA_VERSION, "dataset": config.output_name or config.name, "split": split,
-                     "shard_index": i, "num_shards": n, "image_size": norm.size, "binarization": norm.binarize,
-                     "center": norm.center, "margin": norm.margin, "invert": norm.invert, "balance": balance,
-                     "seed": config.seed, "charbench_version": charbench.__version__, "created_utc": created}
+            attrs = shard_attrs(dataset=config.output_name, split=split, shard_index=i, num_shards=n,
+                                image_size=norm.size, normalization=norm.as_dict(), balance=balance, seed=config.seed,
+                                charbench_version=charbench.__version__, created_utc=created)
             tasks.append(ShardTask(folder / shard_name(split, i, n), rows[part], plan.variants[split][part], attrs))
     return tasks
 
@@ -242,7 +245,7 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
     infos: list = [None] * len(tasks)
     start = time.perf_counter()
     with progress_bar(config.progress) as bar:
-        job = bar.add_task(f"prepare {config.output_name or config.name}", total=total, rate="")
+        job = bar.add_task(f"prepare {config.output_name}", total=total, rate="")
 
         def done(i, info):
             infos[i] = info
@@ -257,42 +260,38 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
 
 
 def _plan_record(config, converter, catalog, norm, plan: Plan, tasks: list[ShardTask]) -> dict:
-    """The ledger plan: index.json without its shard hashes, the task list, and a fingerprint of both."""
-    index = {
-        "schema_version": SCHEMA_VERSION,
-        "name": config.output_name or config.name,
-        "converter": config.name,
-        "charbench_version": charbench.__version__,
-        "created_utc": tasks[0].attrs["created_utc"] if tasks else None,
-        "image_size": norm.size,
-        "num_classes": len(catalog.classes),
-        "classes": [{"name": c.name, "codepoint": c.codepoint if c.codepoint >= 0 else None} for c in catalog.classes],
-        "normalization": norm.as_dict(),
-        "split": plan.split,
-        "balance": plan.balance,
-        "options": dict(converter.opts),
-        "sources": describe_sources(converter.source_files(), converter.source, converter.source_digests()),
-        "skipped": catalog.skipped,
-        "skipped_examples": catalog.examples_of_skipped[:20],
-        "notes": catalog.notes,
-    }
+    """The ledger plan: index.json without its shard hashes, the task list, and a fingerprint of both.
+
+    The fingerprint covers everything that decides shard content, the charbench, converter and kernel versions
+    included: a resumed run after an upgrade starts over instead of mixing shards of two versions.
+    """
+    index = index_skeleton(
+        name=config.output_name, converter=converter.name,
+        config=converter.config.name if converter.config else None, converter_version=converter.VERSION,
+        charbench_version=charbench.__version__, created_utc=tasks[0].attrs["created_utc"] if tasks else None,
+        image_size=norm.size, classes=[(c.name, c.codepoint) for c in catalog.classes],
+        kernels_version=KERNELS_VERSION, normalization=norm.as_dict(), split=plan.split, balance=plan.balance,
+        options=dict(converter.opts),
+        sources=describe_sources(converter.source_files(), converter.source, converter.source_digests()),
+        **converter.skips.as_dict(), notes=catalog.notes,
+    )
     split_stats = {name: {"class_counts": _histogram(catalog, plan.rows[name]),
                           "varied_copies": int((plan.variants[name] > 0).sum())} for name in plan.rows}
     task_list = [{"file": t.path.name, "split": t.attrs["split"], "count": len(t.rows)} for t in tasks]
     h = hashlib.sha256()
-    stable = {k: v for k, v in index.items() if k not in ("created_utc", "charbench_version")}
+    stable = {k: v for k, v in index.items() if k != "created_utc"}
     h.update(json.dumps([stable, split_stats, task_list, config.shard_size], sort_keys=True, default=str).encode())
     for t in tasks:
         h.update(t.rows.tobytes() + t.variants.tobytes())
     return {"fingerprint": h.hexdigest(), "index": index, "split_stats": split_stats, "tasks": task_list}
 
 
-def _summary(config: PrepareConfig, catalog: Catalog, index: dict, path: Path) -> None:
+def _summary(config: PrepareConfig, index: dict, path: Path) -> None:
     if not config.progress:
         return
     counts = ", ".join(f"{name} {entry['count']:,}" for name, entry in index["splits"].items())
     console.print(f"[green]prepared[/] {index['name']}: {counts} ({index['num_classes']} classes) -> {path}")
-    for reason, n in catalog.skipped.items():
+    for reason, n in index["skipped"].items():
         console.print(f"  skipped {n:,} {reason}")
-    if catalog.examples_of_skipped:
-        console.print("  first skipped: " + "; ".join(catalog.examples_of_skipped[:5]))
+    if index["skipped_examples"]:
+        console.print("  first skipped: " + "; ".join(index["skipped_examples"][:5]))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,8 +78,6 @@ def build_shard(converter: Converter, catalog: Catalog, norm: Normalization, gro
     codepoints = [c.codepoint for c in catalog.classes]
     info = write_shard(task.path, arrays, names, codepoints, task.attrs)
     record_shard(task.path.parent, info)
-    if delay := float(os.environ.get("CHARBENCH_SHARD_DELAY", "0")):
-        time.sleep(delay)  # fault-injection hook: lets interruption tests kill a run between shards
     return info
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from charbench.errors import OptionError
+from charbench.shards.schema import TEST, TRAIN, VAL
 
-TRAIN, VAL, TEST = 0, 1, 2
 METHODS = ("official", "random", "group")
 
 
@@ -78,13 +78,13 @@ def _ensure_nonempty(group_codes: np.ndarray, fractions) -> None:
             group_codes[np.flatnonzero(group_codes == TRAIN)[-1]] = code
 
 
-def official(labels: np.ndarray, official_codes: np.ndarray, groups: np.ndarray | None, val_fraction: float,
+def official(labels: np.ndarray, published: np.ndarray, groups: np.ndarray | None, val_fraction: float,
              seed: int) -> np.ndarray:
     """Keep the published train/test partition and carve ``val_fraction`` of train as validation.
 
     Validation is carved by group where groups are known (no writer in both), otherwise stratified.
     """
-    codes = official_codes.astype(np.int8).copy()
+    codes = published.astype(np.int8).copy()
     train = np.flatnonzero(codes == TRAIN)
     if val_fraction > 0 and len(train):
         fr = (1.0 - val_fraction, val_fraction, 0.0)
@@ -96,13 +96,13 @@ def official(labels: np.ndarray, official_codes: np.ndarray, groups: np.ndarray 
     return codes
 
 
-def assign(method: str, labels: np.ndarray, groups: np.ndarray, official_codes: np.ndarray | None, *,
+def assign(method: str, labels: np.ndarray, groups: np.ndarray, published: np.ndarray | None, *,
            fractions=(0.8, 0.1, 0.1), val_fraction: float = 0.1, seed: int = 0) -> np.ndarray:
     """Split codes for every example by ``method`` (one of METHODS)."""
     if method == "official":
-        if official_codes is None:
+        if published is None:
             raise OptionError("this source has no published split; use --split random or --split group")
-        return official(labels, official_codes, groups, val_fraction, seed)
+        return official(labels, published, groups, val_fraction, seed)
     if method == "random":
         return stratified(labels, fractions, seed)
     if method == "group":

@@ -74,7 +74,8 @@ def test_emnist_splits_share_one_archive_and_name_their_members():
     assert len({e.files[0].sha256 for e in emnist}) == 1
     for entry in emnist:
         split = entry.name.removeprefix("emnist-")
-        assert f"gzip/emnist-{split}-train-images-idx3-ubyte.gz" in entry.files[0].members
+        assert entry.files[0].members["train_images"] == f"gzip/emnist-{split}-train-images-idx3-ubyte.gz"
+        assert entry.role_name("class_table") == f"emnist-{split}-mapping.txt"
 
 
 def test_kaggle_entry_has_no_url_and_says_how_to_get_the_files():

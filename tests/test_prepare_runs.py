@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,8 @@ from charbench.prepare import PrepareConfig, prepare
 from charbench.shards.staging import StagedDataset
 from charbench.shards.verify import verify_dataset
 from charbench.synth.idx import write_mnist_layout
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +64,17 @@ def test_slices_with_other_parameters_refused(raw, tmp_path):
         prepare(_config(raw, tmp_path, workers=1, shard_index=1, num_shards=2, seed=9))
 
 
+def _slowed(seconds: float, cmd: list[str]) -> subprocess.Popen:
+    """``cmd`` (a charbench command line) run so that it pauses ``seconds`` after each finished shard."""
+    args = [sys.executable, "-m", "tests.slow_prepare", str(seconds), *cmd[3:]]
+    return subprocess.Popen(args, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
 def test_sigkill_leaves_no_valid_looking_dataset_and_resume_reuses(raw, tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "charbench", "prepare", "mnist", "--source", str(raw), "--out", str(out),
            "--size", "20", "--shard-size", "20", "--workers", "1", "--quiet"]
-    env = {**os.environ, "CHARBENCH_SHARD_DELAY": "0.3"}
-    proc = subprocess.Popen(cmd, env=env)
+    proc = _slowed(0.3, cmd)
     deadline = time.time() + 60
     while time.time() < deadline and not list(out.glob(".mnist.tmp-*/_done/*.json")):
         time.sleep(0.05)
@@ -98,7 +106,7 @@ def test_two_prepare_processes_at_once_one_waits_out(raw, tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "charbench", "prepare", "mnist", "--source", str(raw), "--out", str(out),
            "--size", "20", "--shard-size", "40", "--workers", "1", "--quiet"]
-    first = subprocess.Popen(cmd, env={**os.environ, "CHARBENCH_SHARD_DELAY": "0.2"})
+    first = _slowed(0.2, cmd)
     deadline = time.time() + 60
     while time.time() < deadline and not list(out.glob(".mnist.tmp-*/_done/*.json")):
         time.sleep(0.05)

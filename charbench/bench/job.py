@@ -179,8 +179,9 @@ class _Trainer:
         target_info = None
         if target is not None:
             target_info = {
-                **dataclasses.asdict(target),
+                **target.as_dict(),
                 "met": _metric(test, target.metric) * 100 >= target.value,
+                "protocol_difference": target.protocol_difference(self.job.split),
                 "time_to_target_s": self.time_to_target[0] if self.time_to_target else None,
                 "reached_epoch": self.time_to_target[1] if self.time_to_target else None,
             }

@@ -1,4 +1,8 @@
-"""Expand a suite against a data root: the (dataset, model, seed) jobs to run, and the datasets to skip."""
+"""Expand a suite against a data root: the (dataset, model, seed) jobs to run, and the datasets to skip.
+
+Each prepared dataset is known by its index.json: the converter and config that made it give its reference models
+and published targets, whatever its folder is called.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,15 @@ import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 
-from charbench.bench.suites import Recipe, Suite, Target, reference_models
+from charbench.bench.suites import Recipe, Suite
+from charbench.datasets.base import converter_of
+from charbench.errors import ShardFormatError
 from charbench.models import MODELS
+from charbench.shards.index import read_index
 from charbench.shards.reader import list_datasets
+from charbench.targets import Target
+
+FALLBACK_MODELS = ("simple_cnn",)  # for datasets no converter made (arrays written from memory)
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,7 @@ class Job:
     seed: int
     recipe: Recipe
     target: Target | None
+    split: dict | None = None  # index.json's split record, to tell whether the target's protocol matches
 
     @property
     def key(self) -> str:
@@ -43,22 +54,48 @@ class Skipped:
 
 def prepare_command(name: str, data_root: Path) -> str:
     """The ``charbench prepare`` command line that makes ``name`` (a pattern lists the matching converters)."""
-    from charbench.datasets import DATASETS  # imported here: planning needs it only for this hint
+    from charbench.datasets import catalogue_names  # imported here: planning needs it only for this hint
 
     if not any(c in name for c in "*?["):
         return f"charbench prepare {name} --source RAW_DIR --out {data_root}"
-    names = DATASETS.names(name)
+    names = catalogue_names(name)
     return f"charbench prepare NAME --source RAW_DIR --out {data_root} (NAME: {', '.join(names) or name})"
 
 
-def _dataset_paths(suite: Suite, data_root: Path, only: str | None) -> tuple[dict[str, Path], list[Skipped]]:
-    prepared = {p.name: p for p in list_datasets(data_root)}
-    chosen: dict[str, Path] = {}
+class Prepared:
+    """A prepared dataset under the data root: its folder, index.json, and the converter that made it."""
+
+    def __init__(self, path: Path, index: dict):
+        self.path, self.index = path, index
+        found = converter_of(index)
+        self.converter = found[0] if found else None
+        # what suite patterns match: the folder name, and the dataset it was prepared as
+        self.names = {path.name} | ({found[0].catalogue_name(found[1]), found[0].name} if found else set())
+
+    def reference_models(self) -> tuple[str, ...]:
+        return self.converter.reference_models if self.converter else FALLBACK_MODELS
+
+    def target(self, model: str) -> Target | None:
+        return self.converter.target_for(model, self.index) if self.converter else None
+
+
+def _matches(prepared: Prepared, pattern: str) -> bool:
+    return any(fnmatch.fnmatch(name, pattern) for name in prepared.names)
+
+
+def _dataset_paths(suite: Suite, data_root: Path, only: str | None) -> tuple[dict[str, Prepared], list[Skipped]]:
+    prepared: dict[str, Prepared] = {}
     skipped: list[Skipped] = []
+    for path in list_datasets(data_root):
+        try:
+            prepared[path.name] = Prepared(path, read_index(path))
+        except ShardFormatError as exc:  # one unusable dataset must not cost the rest of the suite
+            skipped.append(Skipped(path.name, str(exc), f"charbench verify {path}"))
+    chosen: dict[str, Prepared] = {}
     for pattern in suite.datasets:
         if only and not any(c in pattern for c in "*?[") and not fnmatch.fnmatch(pattern, only):
             continue
-        matches = [n for n in prepared if fnmatch.fnmatch(n, pattern) and (not only or fnmatch.fnmatch(n, only))]
+        matches = [n for n, d in prepared.items() if _matches(d, pattern) and (not only or _matches(d, only))]
         if not matches and (pattern != "*" or not prepared):
             reason = f"no prepared dataset matching {pattern!r} under {data_root}"
             command = prepare_command("NAME" if pattern == "*" else pattern, data_root)
@@ -90,12 +127,13 @@ def expand(
     """
     for model in suite.models or ():
         MODELS.get(model)  # fail before any training, with close matches, on a misspelt model
-    paths, skipped = _dataset_paths(suite, Path(data_root), datasets)
+    found, skipped = _dataset_paths(suite, Path(data_root), datasets)
     jobs = []
-    for name, path in paths.items():
-        for model in suite.models if suite.models is not None else reference_models(name):
+    for name, dataset in found.items():
+        for model in suite.models if suite.models is not None else dataset.reference_models():
             if models and not fnmatch.fnmatch(model, models):
                 continue
             for seed in seeds if seeds is not None else suite.seeds:
-                jobs.append(Job(name, path, model, int(seed), suite.recipe_for(model), suite.target_for(name, model)))
+                jobs.append(Job(name, dataset.path, model, int(seed), suite.recipe_for(model), dataset.target(model),
+                                dataset.index.get("split")))
     return jobs, skipped

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from charbench.datasets import DATASETS
+from charbench.datasets import catalogue_names
 from charbench.splits import METHODS, parse_fractions
 
 
 def register(sub) -> None:
     p = sub.add_parser("prepare", help="convert raw files to shards + index.json",
                        description="Convert a dataset's raw files into HDF5 shards (see README: shard format).")
-    p.add_argument("name", help=f"dataset: {', '.join(DATASETS.names())}")
+    p.add_argument("name", help=f"dataset (family/config works too, e.g. emnist/letters): {', '.join(catalogue_names())}")
     p.add_argument("--source", type=Path, help="folder, archive or file holding the raw files")
     p.add_argument("--data-root", help="data root for fetched raw files and the default --out")
     p.add_argument("--out", type=Path, help="folder receiving <out>/<name>/ (default: <data root>/prepared)")

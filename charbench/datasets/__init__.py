@@ -10,6 +10,18 @@ from charbench.datasets import (  # noqa: F401  (registration)
     omniglot,
     unipen,
 )
-from charbench.datasets.base import DATASETS, Catalog, ClassInfo, Converter, Defaults, register_dataset
+from charbench.datasets.base import (
+    DATASETS,
+    Catalog,
+    ClassInfo,
+    Config,
+    Converter,
+    Defaults,
+    catalogue_names,
+    dataset_ids,
+    register_dataset,
+    resolve,
+)
 
-__all__ = ["DATASETS", "Catalog", "ClassInfo", "Converter", "Defaults", "register_dataset"]
+__all__ = ["DATASETS", "Catalog", "ClassInfo", "Config", "Converter", "Defaults", "catalogue_names", "dataset_ids",
+           "register_dataset", "resolve"]

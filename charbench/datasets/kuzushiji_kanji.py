@@ -21,7 +21,6 @@ import numpy as np
 from charbench.datasets.base import Catalog, ClassInfo, Converter, Defaults, register_dataset
 from charbench.errors import FormatError
 from charbench.io.folder_tree import Layout, Level, list_tree
-from charbench.io.page_crops import SourceFiles
 from charbench.kernels.ragged import Ragged
 
 _LAYOUT = Layout(
@@ -50,37 +49,25 @@ class KuzushijiKanji(Converter):
     defaults = Defaults(binarize="none", center="none", invert="auto", split="random")
 
     def scan(self) -> Catalog:
-        self._files = SourceFiles(self.source)  # a folder, an archive, or a folder holding kkanji.tar
+        self._files = self.open_source()  # a folder, an archive, or a folder holding kkanji.tar
+        pngs = [rel for rel in self._files.files if _LAYOUT.wants(rel)]
+        position = {rel: k for k, rel in enumerate(pngs)}
+        matched, misfits = list_tree(self._files, _LAYOUT, files=pngs)
+        for rel, reason in misfits:
+            self.skips.add(reason, rel)
         kept, codes, shapes, ids = [], [], [], []
-        skipped: dict[str, int] = {}
-        examples: list[str] = []
-        offset = 0
-        for i in range(len(self._files.roots)):
-            tree = self._files.tree(i)
-            position = {rel: offset + k for k, rel in enumerate(r for r in tree.files() if _LAYOUT.wants(r))}
-            offset += len(position)
-            listing = list_tree(tree, _LAYOUT)
-            for reason, n in listing.skipped.items():
-                skipped[reason] = skipped.get(reason, 0) + n
-            examples += listing.examples
-            for f in listing.files:
-                try:
-                    shapes.append(png_size(self._files.read_head((i, f.path), 24), self._files.describe((i, f.path))))
-                except FormatError as exc:
-                    skipped["unreadable PNG header"] = skipped.get("unreadable PNG header", 0) + 1
-                    examples.append(str(exc))
-                    continue
-                kept.append((i, f.path))
-                codes.append(int(f.fields["code"], 16))
-                ids.append(position[f.path])
-        if self.strict and skipped:
-            raise FormatError(
-                f"--strict: {sum(skipped.values())} PNG files of {self.source} were left out: "
-                + "; ".join(examples[:5])
-            )
-        return self._catalog(kept, codes, shapes, ids, skipped, examples)
+        for f in matched:
+            try:
+                shapes.append(png_size(self._files.head(f.path, 24), self._files.describe(f.path)))
+            except FormatError as exc:
+                self.skips.add("unreadable PNG header", str(exc))
+                continue
+            kept.append(f.path)
+            codes.append(int(f.fields["code"], 16))
+            ids.append(position[f.path])
+        return self._catalog(kept, codes, shapes, ids)
 
-    def _catalog(self, kept, codes, shapes, ids, skipped, examples) -> Catalog:
+    def _catalog(self, kept, codes, shapes, ids) -> Catalog:
         self._paths = kept
         codepoints = np.unique(np.asarray(codes, np.int64))
         labels = np.searchsorted(codepoints, np.asarray(codes, np.int64)).astype(np.int32)
@@ -92,8 +79,6 @@ class KuzushijiKanji(Converter):
             source_ids=np.asarray(ids, np.int64),
             classes=[ClassInfo(chr(int(cp)), int(cp)) for cp in codepoints],
             native_size=native,
-            skipped=skipped,
-            examples_of_skipped=examples[:20],
             notes={"source_ids": "position of the PNG in the sorted list of PNG paths of the source"},
         )
 
@@ -104,8 +89,8 @@ class KuzushijiKanji(Converter):
             return np.stack(images) if images else np.zeros((0, self._native, self._native), np.uint8)
         return Ragged.from_list(images)
 
-    def _decode(self, loc: tuple[int, str]) -> np.ndarray:
-        data = np.frombuffer(self._files.read_bytes(loc), np.uint8)
+    def _decode(self, loc: str) -> np.ndarray:
+        data = np.frombuffer(self._files.read(loc), np.uint8)
         img = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if len(data) else None
         if img is None:
             raise FormatError(f"{self._files.describe(loc)} cannot be decoded as a PNG image")
@@ -116,8 +101,14 @@ class KuzushijiKanji(Converter):
             )
         return img
 
-    def source_files(self) -> list[Path]:
-        return sorted({self._files.file_path(loc) for loc in self._paths})
+    def source_files(self) -> list[str]:
+        return sorted(self._files.file_paths(self._paths))
+
+    def write_synthetic(self, root: Path) -> Path:
+        from charbench.synth.pages import write_kanji_tree
+
+        write_kanji_tree(Path(root) / "kkanji2", num_classes=8, per_class=16, zipf=1.0)
+        return Path(root)
 
     def close(self) -> None:
         if getattr(self, "_files", None) is not None:

@@ -22,7 +22,7 @@ so no drawer's handwriting is in two splits; ``--split random`` gives the usual 
 sets are read, ``--split official`` is the few-shot protocol: background -> train/val, evaluation -> test.
 
 Source ids are ``set * 10**7 + NNNN * 100 + DD`` (set 0 background, 1 evaluation): the same for a drawing whichever
-zip, subset or extracted copy it is read from; a drawing found twice is kept once (``duplicate_copies_ignored``).
+zip, subset or extracted copy it is read from; a drawing found twice is kept once (and counted as skipped).
 
 Normalisation: crop to the ink, fit into ``size - 2*margin`` (size 64 by default), centre the mass. Drawers wrote
 anywhere on the canvas and at very different sizes, so keeping the canvas (a plain 105 -> 28 resize) leaves position
@@ -43,12 +43,12 @@ from PIL.Image import DecompressionBombError
 
 from charbench.datasets.base import Catalog, ClassInfo, Converter, Defaults, register_dataset
 from charbench.errors import ArchiveError, FormatError, OptionError, RawDataNotFoundError
-from charbench.io.archive import SourceTree, is_archive, is_junk
-from charbench.io.folder_tree import Layout, Level, Listing, TreeFile, list_tree, open_tree
+from charbench.io.folder_tree import Layout, Level, TreeFile, list_tree
 from charbench.io.omniglot_strokes import pack, parse_strokes, take
 from charbench.kernels.ragged import Ragged
 
 SET_CODES = {"background": 0, "evaluation": 1}
+COPIES = "drawings found again in another copy of their set (a _small subset beside the set): read once"
 SET_STRIDE = 10**7
 _TOP = re.compile(r"(?P<kind>images|strokes)_(?P<set>background|evaluation)(?P<small>_small[12])?")
 _SUFFIX = {"images": ".png", "strokes": ".txt"}
@@ -98,7 +98,6 @@ class Omniglot(Converter):
             )
         self.modality = self.opts["modality"]
         self.defaults = _STROKE_DEFAULTS if self.modality == "strokes" else _IMAGE_DEFAULTS
-        self._trees: dict[int, SourceTree] = {}
         self._out_size: int | None = None
 
     @property
@@ -107,81 +106,53 @@ class Omniglot(Converter):
         return ("background", "evaluation") if self.opts["subset"] == "all" else (self.opts["subset"],)
 
     def scan(self) -> Catalog:
-        self._roots = self._find_roots()
-        listing, junk, sets_found = Listing(), 0, {}
-        for i, root in enumerate(self._roots):
-            junk += self._list_root(i, root, listing, sets_found)
-        kept = self._select(listing, sets_found)
-        if self.strict and listing.skipped:
-            reason, count = next(iter(listing.skipped.items()))
-            raise FormatError(
-                f"{self.source}: {count} file(s) {reason}, e.g. {listing.examples[0]} "
-                "(without --strict such files are skipped and counted)"
-            )
-        return self._catalog(kept, listing, junk, sets_found)
-
-    def _find_roots(self) -> list[Path]:
         if not self.source.exists():
             raise RawDataNotFoundError(f"Omniglot source {self.source} not found; run: charbench fetch omniglot")
-        self._unread: list[Path] = []
-        if self.source.is_file():
-            return [self.source]
-        archives: list[Path] = []
-        for p in sorted(self.source.rglob("*")):
-            m = _TOP.fullmatch(p.name.split(".")[0]) if is_archive(p) and not is_junk(p) else None
-            if m and p.is_file():
-                wanted = m["kind"] == self.modality and m["set"] in self.wanted_sets
-                (archives if wanted else self._unread).append(p)
-        return [self.source] + archives  # extracted trees first: they win over a zip of the same files
+        self._raw = self.open_source()
+        found, misfits = list_tree(self._raw, layout(self.modality))
+        for rel, reason in misfits:
+            self.skips.add(reason, self._raw.describe(rel))
+        sets_found: dict[str, int] = {}
+        for f in found:
+            sets_found[f.fields["top"]] = sets_found.get(f.fields["top"], 0) + 1
+        kept = self._select(found, sets_found)
+        return self._catalog(kept, sets_found)
 
-    def _list_root(self, index: int, root: Path, listing: Listing, sets_found: dict[str, int]) -> int:
-        tree, unsafe = open_tree(root, skip_unsafe=not self.strict)
-        with tree:
-            for name in unsafe:
-                listing.skip(f"{root.name}:{name}", "unsafe archive entry (absolute path, '..', link or duplicate)")
-            found = list_tree(tree, layout(self.modality))
-            listing.merge(found, f"{root.name}:")
-            for f in found.files:
-                sets_found[f.fields["top"]] = sets_found.get(f.fields["top"], 0) + 1
-                listing.files.append(TreeFile(f.path, {**f.fields, "root": str(index)}))
-            return tree.junk_count
-
-    def _select(self, listing: Listing, sets_found: dict[str, int]) -> list[TreeFile]:
+    def _select(self, found: list[TreeFile], sets_found: dict[str, int]) -> list[TreeFile]:
         """Files of the wanted sets, each drawing once, readable."""
-        wanted = [f for f in listing.files if _TOP.fullmatch(f.fields["top"])["set"] in self.wanted_sets]
+        wanted = [f for f in found if _TOP.fullmatch(f.fields["top"])["set"] in self.wanted_sets]
         if not wanted:
             have = ", ".join(f"{k} ({v})" for k, v in sets_found.items()) or "none"
             kind = self.modality
             raise RawDataNotFoundError(
                 f"no Omniglot {kind} of --set {self.opts['subset']} in {self.source} (expected "
                 f"{kind}_<set>/<Alphabet>/characterNN/NNNN_DD{_SUFFIX[kind]}, extracted or in {kind}_<set>.zip); "
-                f"sets found: {have}; not read: {', '.join(p.name for p in self._unread) or 'nothing'} "
-                "(choose with --set, and --from for the other modality)"
+                f"sets found: {have} (choose with --set, and --from for the other modality)"
             )
-        seen: dict[int, str] = {}
+        seen: dict[int, tuple] = {}
         kept = []
-        self._drawings, self._shapes, self._copies = [], set(), 0
+        self._drawings, self._shapes = [], set()
         for f in wanted:
             sid, key = source_id(f.fields), tuple(f.fields[k] for k in ("alphabet", "character", "number", "drawer"))
             if sid in seen:
-                if seen[sid] == key:  # the same drawing from another copy of the set (subset, zip beside folder)
-                    self._copies += 1
+                if seen[sid] == key:  # the same drawing from another copy of the set (a subset beside the set)
+                    self.skips.add(COPIES, fatal=False)
                 else:
-                    listing.skip(f.path, "NNNN_DD already used by another character")
+                    self.skips.add("NNNN_DD already used by another character", self._raw.describe(f.path))
                 continue
             problem = self._check(f)
             if problem:
-                listing.skip(f.path, problem)
+                self.skips.add(problem, self._raw.describe(f.path))
                 continue
             seen[sid] = key
             kept.append(f)
-        self._close_trees()
+        self._raw.close()
         return kept
 
     def _check(self, f: TreeFile) -> str | None:
         """Why a file cannot be used (None when it can); stroke files are parsed here and kept for ``load``."""
         try:
-            data = self._tree(int(f.fields["root"])).read_bytes(f.path)
+            data = self._raw.read(f.path)
         except ArchiveError as exc:
             return f"unreadable archive entry ({exc})"
         if self.modality == "strokes":
@@ -198,13 +169,13 @@ class Omniglot(Converter):
             return "corrupt PNG"
         return None
 
-    def _catalog(self, kept: list[TreeFile], listing: Listing, junk: int, sets_found: dict[str, int]) -> Catalog:
+    def _catalog(self, kept: list[TreeFile], sets_found: dict[str, int]) -> Catalog:
         fields = [f.fields for f in kept]
         by_char = self.opts["label"] == "character"
         names = [f"{x['alphabet']}/{x['character']}" if by_char else x["alphabet"] for x in fields]
         classes = sorted(set(names), key=_natural)
         index = {name: i for i, name in enumerate(classes)}
-        self._files = [(int(x["root"]), f.path) for x, f in zip(fields, kept)]
+        self._files = [f.path for f in kept]
         sets = np.array([SET_CODES[_TOP.fullmatch(x["top"])["set"]] for x in fields], np.int8)
         if self.modality == "strokes":
             self._packed = pack(self._drawings)
@@ -214,8 +185,6 @@ class Omniglot(Converter):
             "sets": {t: sum(x["top"] == t for x in fields) for t in used},
             "modality": self.modality,
             "label": self.opts["label"],
-            "junk_files_ignored": junk,
-            "duplicate_copies_ignored": self._copies,
             "source_ids": "set * 10**7 + NNNN * 100 + DD (set 0 background, 1 evaluation)",
         }
         missing = [s for s in self.wanted_sets if s not in {_TOP.fullmatch(t)["set"] for t in used}]
@@ -228,8 +197,6 @@ class Omniglot(Converter):
             groups={"drawer": np.array([int(x["drawer"]) for x in fields], np.int32)},
             official=np.where(sets == 0, 0, 2).astype(np.int8) if len(set(sets.tolist())) > 1 else None,
             native_size=105 if self._shapes == {(105, 105)} else None,
-            skipped=dict(listing.skipped),
-            examples_of_skipped=list(listing.examples),
             notes=notes,
         )
 
@@ -242,12 +209,12 @@ class Omniglot(Converter):
             return self._render(np.asarray(rows, dtype=np.int64))
         images = []
         for r in np.asarray(rows).tolist():
-            root, rel = self._files[r]
+            rel = self._files[r]
             try:
-                with Image.open(io.BytesIO(self._tree(root).read_bytes(rel))) as im:
+                with Image.open(io.BytesIO(self._raw.read(rel))) as im:
                     images.append(np.asarray(im.convert("L"), dtype=np.uint8))
             except (UnidentifiedImageError, OSError, SyntaxError, ValueError, DecompressionBombError) as exc:
-                raise FormatError(f"{self._roots[root]}: cannot decode {rel}: {exc}") from None
+                raise FormatError(f"cannot decode {self._raw.describe(rel)}: {exc}") from None
         if images and len({im.shape for im in images}) == 1:
             return np.stack(images)
         return Ragged.from_list(images)
@@ -259,30 +226,17 @@ class Omniglot(Converter):
         size = self._out_size or self.defaults.size
         return rasterize_strokes(points, strokes, samples, size=size, pen_width=self.opts["pen_width"], **_RASTER)
 
-    def _tree(self, index: int) -> SourceTree:
-        if index not in self._trees:  # opened lazily, in whichever process reads
-            self._trees[index] = open_tree(self._roots[index], skip_unsafe=not self.strict)[0]
-        return self._trees[index]
-
-    def _close_trees(self) -> None:
-        for tree in self._trees.values():
-            tree.close()
-        self._trees = {}
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_trees"] = {}  # zip handles do not cross processes
-        return state
-
-    def source_files(self) -> list[Path]:
-        used = sorted({root for root, _ in self._files})
-        files = [self._roots[i] for i in used if i > 0 or self.source.is_file()]
-        if 0 in used and self.source.is_dir():
-            files += [self.source / rel for root, rel in self._files if root == 0]
-        return files
+    def source_files(self) -> list[str]:
+        return self._raw.file_paths(self._files)
 
     def close(self) -> None:
-        self._close_trees()
+        if getattr(self, "_raw", None) is not None:
+            self._raw.close()
+
+    def write_synthetic(self, root: Path) -> Path:
+        from charbench.synth.omniglot import write_omniglot
+
+        return write_omniglot(root, num_alphabets=3, characters=3, sets=("background", "evaluation"), zipped=True)
 
 
 def source_id(fields: dict[str, str]) -> int:

@@ -28,25 +28,20 @@ absent components, samples without a label) is skipped and counted; ``--strict``
 from __future__ import annotations
 
 import fnmatch
-import functools
-import hashlib
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from charbench.datasets.base import Catalog, ClassInfo, Converter, Defaults, register_dataset
+from charbench.datasets.base import Catalog, ClassInfo, Converter, Defaults, Skips, register_dataset
 from charbench.errors import FormatError, OptionError, RawDataNotFoundError
 from charbench.io import unipen as up
-from charbench.io.archive import SourceTree, is_junk, open_archive
+from charbench.io.source import TRAIN_TEST_WORDS, RawSource, split_of_folder
+from charbench.shards.schema import TEST, TRAIN
 
 SEGMENT_STRIDE = 100_000
-TRAIN, TEST = 0, 2
-MAX_EXAMPLES = 20
 TEXT_SUFFIXES = frozenset({".txt", ".dat", ".unp", ".pen", ".inc", ""})  # "": no extension (UNIPEN CD files)
-JUNK = "operating-system junk files (.DS_Store, ._* AppleDouble, __MACOSX)"
 BAD_QUALITY = "segments marked BAD (kept with --keep-bad)"
 NO_LABEL = "samples without a label (no segment string, list entry or NNNtSS file name)"
 _INCLUDE = re.compile(rb"^[ \t]*\.INCLUDE[ \t]+(\S+)", re.MULTILINE)
@@ -57,137 +52,20 @@ ClassFn = Callable[[list[str], dict[int, str]], tuple[list[ClassInfo], np.ndarra
 
 def split_code(rel: str) -> int | None:
     """TEST or TRAIN when a folder of ``rel`` is named train/test (``test_data``, ``Train``, ...), else None."""
-    return _folder_split_code(rel.rpartition("/")[0])
+    return split_of_folder(rel.rpartition("/")[0], TRAIN_TEST_WORDS)
 
 
-@functools.lru_cache(maxsize=4096)  # every file of a folder has its folder's answer
-def _folder_split_code(folder: str) -> int | None:
-    for part in reversed(folder.split("/") if folder else []):
-        tokens = set(re.split(r"[-_. ]+", part.lower()))
-        if tokens & {"test", "testing"}:
-            return TEST
-        if tokens & {"train", "training"}:
-            return TRAIN
-    return None
-
-
-def open_tree(path: Path) -> SourceTree:
-    """:meth:`SourceTree.open`, with a folder listed by ``os.scandir`` (the same files as its ``rglob``: regular
-    files and links to them, no descent into linked folders, junk counted); pathlib objects cost more than
-    reading a small TIFF."""
-    path = Path(path)
-    if not path.is_dir():
-        return SourceTree.open(path)
-    listed: list[str] = []
-    _scan_folder(str(path), "", listed)
-    listed.sort()
-    files = [f for f in listed if not is_junk(f)]
-    return SourceTree(path, files, len(listed) - len(files), None)
-
-
-def _scan_folder(folder: str, prefix: str, out: list[str]) -> None:
-    try:
-        with os.scandir(folder) as it:
-            entries = list(it)
-    except PermissionError:
-        return
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            _scan_folder(entry.path, f"{prefix}{entry.name}/", out)
-        elif entry.is_file():
-            out.append(prefix + entry.name)
-
-
-def official_codes(splits: list[int | None]) -> np.ndarray | None:
+def published_split(splits: list[int | None]) -> np.ndarray | None:
     """int8 codes of a published split (files not marked test are train), or None unless both sides exist."""
     if TEST not in splits or all(s == TEST for s in splits):
         return None
     return np.array([TEST if s == TEST else TRAIN for s in splits], np.int8)
 
 
-def file_digest(data: bytes) -> tuple[int, str]:
-    """(size, sha256) of a raw file's bytes, as index.json's source record lists them."""
-    return len(data), hashlib.sha256(data).hexdigest()
-
-
-def _read_file(path: str) -> bytes:
-    """A whole file through os.read: half the cost of open().read() on the small files of character datasets."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        parts = []
-        while block := os.read(fd, 1 << 20):
-            parts.append(block)
-    finally:
-        os.close(fd)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-class LazySource:
-    """Read files of a folder or an archive by relative path; an archive is reopened lazily in each process."""
-
-    def __init__(self, path: Path, files: list[str], remember_digests: bool = False):
-        self.path = Path(path)
-        self.files = frozenset(files)
-        self._folder = folder_prefix(self.path) if self.path.is_dir() else None
-        self._archive = None
-        # (size, sha256) of every folder file read, by path: index.json's source record then needs no second read
-        self.digests: dict[str, tuple[int, str]] | None = {} if remember_digests else None
-
-    def read(self, rel: str) -> bytes:
-        if self._folder is not None:
-            path = self._folder + rel
-            data = _read_file(path)
-            if self.digests is not None and path not in self.digests:
-                self.digests[path] = file_digest(data)
-            return data
-        if self._archive is None:
-            self._archive = open_archive(self.path)
-        return self._archive.read(rel)
-
-    def remember(self, rel: str, digest: tuple[int, str]) -> None:
-        """Record the (size, sha256) of folder file ``rel`` read elsewhere (by a worker process of the scan)."""
-        if self.digests is not None and self._folder is not None:
-            self.digests[self._folder + rel] = digest
-
-    def head(self, rel: str, size: int = 256) -> bytes:
-        """The first bytes of a file (all of it for an archive member, which cannot be read in part)."""
-        if self._folder is not None:
-            with open(self._folder + rel, "rb") as f:
-                return f.read(size)
-        return self.read(rel)[:size]
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_archive": None, "digests": None}
-
-    def close(self) -> None:
-        if self._archive is not None:
-            self._archive.close()
-            self._archive = None
-
-
-class Skips:
-    """Counts of left-out inputs by reason, the first few names, and --strict turning bad input into a failure."""
-
-    def __init__(self, strict: bool):
-        self.strict = strict
-        self.counts: dict[str, int] = {}
-        self.examples: list[str] = []
-
-    def add(self, reason: str, name: str, fatal: bool = True) -> None:
-        if self.strict and fatal:
-            raise FormatError(f"{name}: {reason} (--strict stops at bad input; without it, it is skipped and counted)")
-        self.count(reason)
-        if len(self.examples) < MAX_EXAMPLES:
-            self.examples.append(f"{name} ({reason})")
-
-    def count(self, reason: str, n: int = 1) -> None:
-        self.counts[reason] = self.counts.get(reason, 0) + n
-
-
 class UnipenSource:
     """Scan and render the UNIPEN files of one source; shared by the ``unipen`` and ``hpl-tamil`` converters."""
 
-    def __init__(self, *, levels: str, keep_bad: bool, y_axis: str, pen_width: object, strict: bool):
+    def __init__(self, *, levels: str, keep_bad: bool, y_axis: str, pen_width: object, skips: Skips):
         if y_axis not in ("auto", "up", "down"):
             raise OptionError(f"-O y_axis= takes auto, up or down; got {y_axis!r}")
         try:
@@ -197,17 +75,17 @@ class UnipenSource:
         if not 0 < self.pen_width < 0.5:
             raise OptionError(f"-O pen_width= is a fraction of the image side in (0, 0.5); got {pen_width!r}")
         self.keep_bad, self.y_axis, self.levels = bool(keep_bad), y_axis, _levels(levels)
-        self.skips = Skips(strict)
+        self.skips = skips
         self.size = 64
         self.files: list[str] = []
-        self.reader: LazySource | None = None
+        self.reader: RawSource | None = None
 
-    def scan(self, tree: SourceTree, classes: ClassFn) -> Catalog:
-        """Parse every UNIPEN file of ``tree`` (metadata kept, pen data dropped) into a Catalog."""
-        self.reader = LazySource(tree.path, tree.files(), remember_digests=True)
-        unipen_files, side, includes = discover(self.reader, tree.files())
+    def scan(self, source: RawSource, classes: ClassFn) -> Catalog:
+        """Parse every UNIPEN file of ``source`` (metadata kept, pen data dropped) into a Catalog."""
+        self.reader, self._listed = source, frozenset(source.files)
+        unipen_files, side, includes = discover(source, source.files)
         if not unipen_files:
-            raise RawDataNotFoundError(f"no UNIPEN files (text starting with a .KEYWORD line) in {tree.path}")
+            raise RawDataNotFoundError(f"no UNIPEN files (text starting with a .KEYWORD line) in {source.path}")
         self.files = unipen_files
         lists, maps, unicode = side_tables(side)
         included = {c for rel, targets in includes.items() for t in targets if (c := self._find(rel, t))}
@@ -215,8 +93,6 @@ class UnipenSource:
         for i, rel in enumerate(unipen_files):
             if rel not in included:  # an included file is pen data of the file that includes it
                 self._scan_file(i, rel, lists, maps, rows)
-        if tree.junk_count:
-            self.skips.count(JUNK, tree.junk_count)
         notes = {
             "unipen_files": len(unipen_files),
             "included_files": len(included),
@@ -283,7 +159,7 @@ class UnipenSource:
         self.row_file = np.array(rows["file"], np.int64)[keep]
         self.row_segment = np.array(rows["segment"], np.int64)[keep]
         writers, writer_notes = writer_ids([w for w, k in zip(rows["writer"], keep) if k])
-        official = official_codes([s for s, k in zip(rows["split"], keep) if k])
+        official = published_split([s for s, k in zip(rows["split"], keep) if k])
         groups = {"writer": writers} if (writers >= 0).any() else {}
         groups["file"] = self.row_file.astype(np.int32)
         return Catalog(
@@ -292,8 +168,6 @@ class UnipenSource:
             groups=groups,
             official=official,
             source_ids=self.row_file * SEGMENT_STRIDE + np.maximum(self.row_segment, 0),
-            skipped=dict(self.skips.counts),
-            examples_of_skipped=list(self.skips.examples),
             notes={**notes, **writer_notes},
         )
 
@@ -314,7 +188,7 @@ class UnipenSource:
         return rasterize_strokes(points, stroke_offsets, sample_offsets, size=self.size, pen_width=self.pen_width)
 
     def _find(self, name: str, target: str) -> str | None:
-        return next((c for c in up.include_candidates(name, target) if c in self.reader.files), None)
+        return next((c for c in up.include_candidates(name, target) if c in self._listed), None)
 
     def _include(self, name: str, target: str) -> tuple[str, str] | None:
         found = self._find(name, target)
@@ -352,7 +226,7 @@ def _usr(rel: str) -> str | None:
     return None if w < 0 else str(w)
 
 
-def discover(reader: LazySource, files: list[str]) -> tuple[list[str], dict[str, bytes], dict[str, list[str]]]:
+def discover(reader: RawSource, files: list[str]) -> tuple[list[str], dict[str, bytes], dict[str, list[str]]]:
     """UNIPEN files (sniffed by their first keyword), the small text files beside them (lists, maps) and the
     ``.INCLUDE`` targets of each UNIPEN file."""
     unipen, side, includes = [], {}, {}
@@ -445,14 +319,9 @@ def classes_from_labels(labels: list[str], unicode: dict[int, str]) -> tuple[lis
     return classes, np.array([index[lab] for lab in labels], dtype=np.int32)
 
 
-def unipen_options(opts: dict, strict: bool) -> UnipenSource:
-    return UnipenSource(
-        levels=opts["label"],
-        keep_bad=opts["keep_bad"],
-        y_axis=opts["y_axis"],
-        pen_width=opts["pen_width"],
-        strict=strict,
-    )
+def unipen_options(opts: dict, skips: Skips) -> UnipenSource:
+    return UnipenSource(levels=opts["label"], keep_bad=opts["keep_bad"], y_axis=opts["y_axis"],
+                        pen_width=opts["pen_width"], skips=skips)
 
 
 class FileSourceConverter(Converter):
@@ -464,12 +333,11 @@ class FileSourceConverter(Converter):
     def load(self, rows: np.ndarray):
         return self._src.load(rows)
 
-    def source_files(self) -> list[str | Path]:
-        return source_paths(self.source, self._src.files)
+    def source_files(self) -> list[str]:
+        return self._src.reader.file_paths(self._src.files)
 
     def source_digests(self) -> dict[str, tuple[int, str]]:
-        reader = getattr(self._src, "reader", None)
-        return (reader.digests if reader is not None else None) or {}
+        return self._src.reader.digests or {}
 
     def close(self) -> None:
         if self._src is not None:
@@ -484,25 +352,15 @@ class Unipen(FileSourceConverter):
     options = {"label": "character", "keep_bad": False, "y_axis": "auto", "pen_width": 0.06}
 
     def scan(self) -> Catalog:
-        self._src = unipen_options(self.opts, self.strict)
-        with open_tree(self.source) as tree:
-            return self._src.scan(tree, classes_from_labels)
+        self._src = unipen_options(self.opts, self.skips)
+        return self._src.scan(self.open_source(remember_digests=True), classes_from_labels)
 
     def set_output_size(self, size: int) -> bool:
         self._src.size = int(size)
         return True
 
+    def write_synthetic(self, root: Path) -> Path:
+        from charbench.synth.unipen import write_unipen_collection
 
-def source_paths(source: Path, files: list[str]) -> list[str]:
-    """The raw files to hash: the archive itself, or the used files of a folder (strings: there may be many)."""
-    source = Path(source)
-    if source.is_file():
-        return [str(source)]
-    prefix = folder_prefix(source)
-    return [prefix + f for f in files]
-
-
-def folder_prefix(folder: Path) -> str:
-    """``folder`` as a string ending in the separator: relative paths are joined to it by concatenation, a third
-    of the cost of ``os.path.join`` for the many files of a source."""
-    return os.path.join(str(folder), "")
+        write_unipen_collection(root, num_classes=5, per_class=8, num_writers=4, bad_every=5)
+        return Path(root)

@@ -1,15 +1,16 @@
 """Safe access to zip and tar archives, and one view over a folder or an archive of raw files.
 
-Converters read members straight out of archives; nothing is extracted unless asked, and then never outside the
-output folder. Every entry is checked when the archive is opened: absolute paths, ``..`` components, symlinks,
-hardlinks and device files make the whole archive refused (an archive holding one of them was not made by the
-dataset's publisher, or was tampered with). Member sizes are checked against a cap before any byte is read.
+Converters read members straight out of archives (through :class:`charbench.io.source.RawSource`); nothing is
+extracted unless asked, and then never outside the output folder. Every entry is checked when the archive is opened:
+absolute paths, ``..`` components, symlinks, hardlinks, device files and duplicate names make the whole archive
+refused (an archive holding one of them was not made by the dataset's publisher, or was tampered with), or, with
+``skip_unsafe``, leave that entry out and list it in ``Archive.unsafe``. Member sizes are checked against a cap before
+any byte is read.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import lzma
 import os
 import re
@@ -22,20 +23,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Self
 
-from charbench.errors import ArchiveError, FormatError, RawDataNotFoundError
+from charbench.errors import ArchiveError, RawDataNotFoundError
 
 DEFAULT_MAX_MEMBER_SIZE = 512 * 1024**2
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
-_JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db"})
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _COPY_BLOCK = 1 << 20
-
-
-def is_junk(path: str | os.PathLike) -> bool:
-    """True for operating-system litter: ``.DS_Store``, ``Thumbs.db``, ``__MACOSX/`` and ``._*`` AppleDouble files."""
-    path = str(path).replace("\\", "/").rstrip("/")  # plain strings: called once per listed file
-    name = path.rpartition("/")[2]
-    return name.startswith("._") or name in _JUNK_NAMES or ("__MACOSX" in path and "__MACOSX" in path.split("/"))
 
 
 def is_archive(path: str | os.PathLike) -> bool:
@@ -61,9 +54,11 @@ def normalise_member(archive: Path, name: str) -> str:
 class Archive(ABC):
     """A zip or tar file whose regular-file entries can be listed and read; use :func:`open_archive`."""
 
-    def __init__(self, path: Path, max_member_size: int):
+    def __init__(self, path: Path, max_member_size: int, skip_unsafe: bool = False):
         self.path = path
         self.max_member_size = max_member_size
+        self.skip_unsafe = skip_unsafe
+        self.unsafe: list[str] = []  # entries left out as unsafe (skip_unsafe only)
         self._index: dict[str, tuple[object, int]] = {}  # member -> (zip/tar info, declared size)
 
     def members(self) -> list[str]:
@@ -135,6 +130,18 @@ class Archive(ABC):
             raise ArchiveError(f"entry {member!r} appears twice in {self.path}")
         self._index[member] = (info, size)
 
+    def _admit(self, name: str, check, add: bool, info: object, size: int) -> None:
+        """Check one entry (``check()`` raises ArchiveError for an unsafe one) and index it when ``add``; an unsafe
+        entry refuses the archive, or with ``skip_unsafe`` is left out and listed."""
+        try:
+            check()
+            if add:
+                self._add(name, info, size)
+        except ArchiveError:
+            if not self.skip_unsafe:
+                raise
+            self.unsafe.append(name)
+
     @contextlib.contextmanager
     def _reading(self, member: str) -> Iterator[None]:
         # Corrupt data surfaces mid-read (CRC mismatch, truncated stream), not only on open.
@@ -159,17 +166,17 @@ class Archive(ABC):
 class ZipArchive(Archive):
     """A .zip file."""
 
-    def __init__(self, path: Path, max_member_size: int = DEFAULT_MAX_MEMBER_SIZE):
-        super().__init__(path, max_member_size)
+    def __init__(self, path: Path, max_member_size: int = DEFAULT_MAX_MEMBER_SIZE, skip_unsafe: bool = False):
+        super().__init__(path, max_member_size, skip_unsafe)
         try:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
             raise ArchiveError(f"{path} is not a readable zip file: {exc}") from None
         try:
             for info in self._zip.infolist():
-                self._check_type(info)
-                if not info.filename.endswith("/"):  # ZipInfo.is_dir() raises IndexError on an empty name
-                    self._add(info.filename, info, info.file_size)
+                # ZipInfo.is_dir() raises IndexError on an empty name
+                self._admit(info.filename, lambda info=info: self._check_type(info),
+                            not info.filename.endswith("/"), info, info.file_size)
         except ArchiveError:
             self._zip.close()
             raise
@@ -193,17 +200,15 @@ class ZipArchive(Archive):
 class TarArchive(Archive):
     """A .tar file, plain or compressed with gzip, bzip2 or xz."""
 
-    def __init__(self, path: Path, max_member_size: int = DEFAULT_MAX_MEMBER_SIZE):
-        super().__init__(path, max_member_size)
+    def __init__(self, path: Path, max_member_size: int = DEFAULT_MAX_MEMBER_SIZE, skip_unsafe: bool = False):
+        super().__init__(path, max_member_size, skip_unsafe)
         try:
             self._tar = tarfile.open(path, "r:*")  # noqa: SIM115 - lives as long as the Archive
         except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
             raise ArchiveError(f"{path} is not a readable tar file: {exc}") from None
         try:
             for info in self._tar.getmembers():
-                self._check_type(info)
-                if info.isreg():
-                    self._add(info.name, info, info.size)
+                self._admit(info.name, lambda info=info: self._check_type(info), info.isreg(), info, info.size)
         except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
             self._tar.close()
             raise ArchiveError(f"{path} is a damaged tar file: {exc}") from None
@@ -229,12 +234,14 @@ class TarArchive(Archive):
         return handle
 
 
-def open_archive(path: str | os.PathLike, *, max_member_size: int = DEFAULT_MAX_MEMBER_SIZE) -> Archive:
+def open_archive(path: str | os.PathLike, *, max_member_size: int = DEFAULT_MAX_MEMBER_SIZE,
+                 skip_unsafe: bool = False) -> Archive:
     """Open a .zip or .tar(.gz/.bz2/.xz) archive after checking every entry.
 
     Args:
         path: The archive file; its type is taken from its content, not its name.
         max_member_size: Default cap, in bytes, for a single entry read with :meth:`Archive.read`.
+        skip_unsafe: Leave unsafe entries out (listed in ``Archive.unsafe``) instead of refusing the archive.
 
     Raises:
         RawDataNotFoundError: The file does not exist.
@@ -244,13 +251,9 @@ def open_archive(path: str | os.PathLike, *, max_member_size: int = DEFAULT_MAX_
     if not path.is_file():
         raise RawDataNotFoundError(f"archive {path} not found")
     if zipfile.is_zipfile(path):
-        return ZipArchive(path, max_member_size)
-    try:
-        is_tar = tarfile.is_tarfile(path)
-    except (OSError, EOFError, zlib.error, lzma.LZMAError):
-        is_tar = False
-    if is_tar:
-        return TarArchive(path, max_member_size)
+        return ZipArchive(path, max_member_size, skip_unsafe)
+    if quiet_is_tar(path):
+        return TarArchive(path, max_member_size, skip_unsafe)
     raise ArchiveError(f"{path} is neither a zip nor a tar archive")
 
 
@@ -294,90 +297,8 @@ def safe_extract(
     return written
 
 
-class SourceTree:
-    """A folder or a zip/tar archive of raw files, seen the same way by converters.
-
-    Attributes:
-        path: The folder or archive.
-        name: The folder name, or the archive name without its archive suffix.
-        junk_count: How many junk files (see :func:`is_junk`) were left out of :meth:`files`.
-    """
-
-    def __init__(self, path: Path, files: list[str], junk_count: int, archive: Archive | None):
-        self.path = path
-        self.name = _strip_archive_suffix(path.name)
-        self.junk_count = junk_count
-        self._files = files
-        self._archive = archive
-
-    @classmethod
-    def open(cls, path: str | os.PathLike, *, max_member_size: int = DEFAULT_MAX_MEMBER_SIZE) -> SourceTree:
-        """Open a folder or an archive file.
-
-        Raises:
-            RawDataNotFoundError: ``path`` does not exist.
-            FormatError: ``path`` is a file but not a zip or tar archive.
-            ArchiveError: The archive holds an unsafe entry.
-        """
-        path = Path(path)
-        if path.is_dir():
-            listed = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
-            archive = None
-        elif path.is_file():
-            if not (is_archive(path) or zipfile.is_zipfile(path) or _quiet_is_tar(path)):
-                raise FormatError(f"{path} is a file but not a zip or tar archive; give a folder or an archive")
-            archive = open_archive(path, max_member_size=max_member_size)
-            listed = sorted(archive.members())
-        else:
-            raise RawDataNotFoundError(f"raw source {path} not found")
-        files = [f for f in listed if not is_junk(f)]
-        return cls(path, files, len(listed) - len(files), archive)
-
-    def files(self, pattern: str | None = None) -> list[str]:
-        """Sorted relative posix paths of the regular files, junk excluded.
-
-        Args:
-            pattern: fnmatch pattern on the relative path; ``*`` also matches ``/``, so ``*.png`` finds PNGs at any
-                depth.
-        """
-        if pattern is None:
-            return list(self._files)
-        return [f for f in self._files if fnmatch.fnmatchcase(f, pattern)]
-
-    def read_bytes(self, rel: str) -> bytes:
-        """The bytes of one file, by its relative path as :meth:`files` returns it."""
-        if self._archive is not None:
-            return self._archive.read(normalise_member(self.path, rel))
-        member = normalise_member(self.path, rel)
-        target = self.path / member
-        if not target.is_file():
-            raise RawDataNotFoundError(f"{member} not found in {self.path}")
-        return target.read_bytes()
-
-    def close(self) -> None:
-        """Close the archive, if any."""
-        if self._archive is not None:
-            self._archive.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"SourceTree({str(self.path)!r}, files={len(self._files)}, junk={self.junk_count})"
-
-
-def _strip_archive_suffix(name: str) -> str:
-    lower = name.lower()
-    for suffix in sorted(ARCHIVE_SUFFIXES, key=len, reverse=True):
-        if lower.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
-
-
-def _quiet_is_tar(path: Path) -> bool:
+def quiet_is_tar(path: Path) -> bool:
+    """tarfile.is_tarfile, False instead of an exception for an unreadable file."""
     try:
         return tarfile.is_tarfile(path)
     except (OSError, EOFError, zlib.error, lzma.LZMAError):
@@ -385,6 +306,6 @@ def _quiet_is_tar(path: Path) -> bool:
 
 
 __all__ = [
-    "Archive", "SourceTree", "TarArchive", "ZipArchive", "is_archive", "is_junk", "normalise_member", "open_archive",
-    "safe_extract",
+    "ARCHIVE_SUFFIXES", "Archive", "TarArchive", "ZipArchive", "is_archive", "normalise_member", "open_archive",
+    "quiet_is_tar", "safe_extract",
 ]  # fmt: skip

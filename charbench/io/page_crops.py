@@ -13,17 +13,14 @@ until :func:`crop_pages` is asked for pixels, and then each page is decoded once
 from __future__ import annotations
 
 import csv
-import fnmatch
 import io
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from charbench.errors import FormatError
-from charbench.io.archive import SourceTree, is_archive
 
 _CODEPOINT = re.compile(r"U\+([0-9A-Fa-f]{4,6})")
 _BOOK_SEP = re.compile(r"[_-]")
@@ -324,65 +321,3 @@ def crop_into(page: np.ndarray, boxes: np.ndarray, flat: np.ndarray, offsets: np
     for (x0, y0, x1, y1), off in zip(boxes.tolist(), offsets.tolist()):
         h, w = y1 - y0, x1 - x0
         flat[off : off + h * w].reshape(h, w)[...] = page[y0:y1, x0:x1]
-
-
-class SourceFiles:
-    """A folder or an archive, plus every zip/tar inside a folder, searched as one set of files.
-
-    Kaggle ships ``train_images.zip`` beside ``train.csv``, and users often unpack only some of the zips, so a file
-    is found wherever it is. A file's location is ``(root index, relative path)``. Archives are opened lazily and
-    dropped on pickling, so a scanned converter holding this can be sent to worker processes.
-    """
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.roots = [self.path]
-        if self.path.is_dir():
-            self.roots += sorted(p for p in self.path.rglob("*") if p.is_file() and is_archive(p))
-        self._trees: dict[int, SourceTree] = {}
-
-    def find(self, pattern: str) -> list[tuple[int, str]]:
-        """Locations of the files whose relative path matches the fnmatch ``pattern`` (``*`` crosses folders)."""
-        return [
-            (i, rel)
-            for i in range(len(self.roots))
-            for rel in self.tree(i).files()
-            if fnmatch.fnmatchcase(rel, pattern) and not is_archive(rel)
-        ]
-
-    def read_bytes(self, loc: tuple[int, str]) -> bytes:
-        """The bytes of the file at ``loc``."""
-        return self.tree(loc[0]).read_bytes(loc[1])
-
-    def read_head(self, loc: tuple[int, str], size: int) -> bytes:
-        """At least the first ``size`` bytes of the file at ``loc`` (all of it when it lives in an archive)."""
-        root = self.roots[loc[0]]
-        if root.is_dir():
-            with open(self.tree(loc[0]).path / loc[1], "rb") as f:
-                return f.read(size)
-        return self.read_bytes(loc)
-
-    def describe(self, loc: tuple[int, str]) -> str:
-        """A readable name for messages: ``folder/rel`` or ``archive.zip:rel``."""
-        root = self.roots[loc[0]]
-        return str(root / loc[1]) if root.is_dir() else f"{root}:{loc[1]}"
-
-    def file_path(self, loc: tuple[int, str]) -> Path:
-        """The file on disk holding ``loc``: the file itself, or the archive it lives in."""
-        root = self.roots[loc[0]]
-        return root / loc[1] if root.is_dir() else root
-
-    def tree(self, i: int) -> SourceTree:
-        """Root ``i`` as a SourceTree, opened on first use."""
-        if i not in self._trees:
-            self._trees[i] = SourceTree.open(self.roots[i])
-        return self._trees[i]
-
-    def close(self) -> None:
-        """Close every opened archive."""
-        for tree in self._trees.values():
-            tree.close()
-        self._trees = {}
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_trees": {}}

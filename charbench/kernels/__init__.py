@@ -3,6 +3,10 @@
 Public wrappers validate their inputs and allocate outputs; the ``@jit`` kernels behind them do not.
 """
 
+# Bump whenever a kernel's output for the same input changes: prepare's plan fingerprint (and so --resume) and
+# index.json record it.
+KERNELS_VERSION = "1"
+
 from charbench.kernels.binarize import binarize, local_thresholds, otsu_thresholds
 from charbench.kernels.normalize import normalize
 from charbench.kernels.options import parse_binarize
@@ -11,6 +15,7 @@ from charbench.kernels.rasterize import rasterize_strokes
 from charbench.kernels.vary import vary
 
 __all__ = [
+    "KERNELS_VERSION",
     "Ragged",
     "binarize",
     "local_thresholds",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -22,11 +22,6 @@ def content_sha256(arrays: Mapping[str, np.ndarray], class_names: list[str], cod
     stable = {k: _plain(v) for k, v in sorted(attrs.items()) if k not in VOLATILE_ATTRS}
     h.update(json.dumps(stable, sort_keys=True).encode())
     return h.hexdigest()
-
-
-def combine(hashes: Iterable[str]) -> str:
-    """One hash over an ordered list of hashes (shards of a split, splits of a dataset)."""
-    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
 
 
 def file_sha256(path, chunk: int = 1 << 20) -> str:

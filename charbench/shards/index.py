@@ -8,9 +8,7 @@ import os
 from pathlib import Path
 
 from charbench.errors import ShardFormatError
-from charbench.shards.schema import INDEX_FILE, SCHEMA_VERSION
-
-REQUIRED_KEYS = ("schema_version", "name", "image_size", "classes", "splits", "content_sha256")
+from charbench.shards.schema import INDEX_FILE, INDEX_REQUIRED, SCHEMA_VERSION
 
 
 def read_index(dataset_dir: Path) -> dict:
@@ -24,7 +22,7 @@ def read_index(dataset_dir: Path) -> dict:
         raise ShardFormatError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(index, dict):
         raise ShardFormatError(f"{path} must hold a JSON object")
-    missing = [k for k in REQUIRED_KEYS if k not in index]
+    missing = [k for k in INDEX_REQUIRED if k not in index]
     if missing:
         raise ShardFormatError(f"{path} lacks {', '.join(missing)}")
     if index["schema_version"] != SCHEMA_VERSION:

@@ -15,7 +15,8 @@ import shutil
 from pathlib import Path
 
 from charbench.errors import ShardFormatError
-from charbench.shards.content import combine, file_sha256
+from charbench.shards.content import file_sha256
+from charbench.shards.schema import dataset_hash, split_hash
 from charbench.shards.writer import ShardInfo
 
 PLAN_FILE = "_plan.json"
@@ -93,9 +94,9 @@ def assemble(folder: Path) -> dict:
         entry["count"] += info.count
         entry["shards"].append(info.as_dict())
     for entry in splits.values():
-        entry["content_sha256"] = combine(s["content_sha256"] for s in entry["shards"])
+        entry["content_sha256"] = split_hash(s["content_sha256"] for s in entry["shards"])
     index["splits"] = splits
-    index["content_sha256"] = combine(f"{n}:{splits[n]['content_sha256']}" for n in splits)
+    index["content_sha256"] = dataset_hash({n: e["content_sha256"] for n, e in splits.items()})
     return index
 
 

@@ -8,9 +8,9 @@ import h5py
 import numpy as np
 
 from charbench.errors import ShardFormatError
-from charbench.shards.content import combine, content_sha256, file_sha256
+from charbench.shards.content import content_sha256, file_sha256
 from charbench.shards.index import index_digest, read_index
-from charbench.shards.schema import ARRAYS, CLASS_CODEPOINT, CLASS_NAME, SCHEMA_VERSION
+from charbench.shards.schema import ARRAYS, CLASS_CODEPOINT, CLASS_NAME, SCHEMA_VERSION, dataset_hash, split_hash
 
 
 def verify_dataset(dataset_dir: Path) -> list[str]:
@@ -30,12 +30,12 @@ def verify_dataset(dataset_dir: Path) -> list[str]:
             found, content = _check_shard(dataset_dir / shard["file"], shard, split, index)
             problems += found
             hashes.append(content)
-        split_hashes[split] = combine(hashes)
+        split_hashes[split] = split_hash(hashes)
         if split_hashes[split] != entry.get("content_sha256"):
             problems.append(f"split {split}: content hash differs from index.json")
         if sum(int(s["count"]) for s in entry["shards"]) != int(entry["count"]):
             problems.append(f"split {split}: shard counts do not add up to {entry['count']}")
-    if combine(f"{n}:{h}" for n, h in split_hashes.items()) != index["content_sha256"]:
+    if dataset_hash(split_hashes) != index["content_sha256"]:
         problems.append(f"{dataset_dir}: dataset content hash differs from index.json")
     return problems
 

@@ -31,8 +31,10 @@ def write_dataset(
     image_size: int = 16,
     shard_size: int = 100,
     seed: int = 0,
+    converter: str = "arrays",
 ) -> Path:
-    """Write a prepared dataset ``root/name`` holding the given split sizes; returns its folder."""
+    """Write a prepared dataset ``root/name`` holding the given split sizes; returns its folder. ``converter`` names
+    the dataset the arrays stand for (``mnist``: its reference models and targets apply)."""
     counts = counts or {"train": 240, "val": 60, "test": 80}
     rng = np.random.default_rng(seed)
     splits = {}
@@ -41,7 +43,7 @@ def write_dataset(
         rng.shuffle(labels)
         splits[split] = (synthetic_images(labels, image_size, rng), labels)
     classes = [f"c{k}" for k in range(num_classes)]
-    return write_arrays(Path(root) / name, splits, classes, shard_size=shard_size, seed=seed)
+    return write_arrays(Path(root) / name, splits, classes, shard_size=shard_size, seed=seed, converter=converter)
 
 
 def epoch_batches(loader, epoch: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

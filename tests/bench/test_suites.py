@@ -2,10 +2,12 @@
 
 import pytest
 
-from charbench.bench.plan import expand
-from charbench.bench.suites import SUITES, Recipe, Suite, Target, reference_models
+from charbench.bench.plan import FALLBACK_MODELS, expand
+from charbench.bench.suites import SUITES, Recipe, Suite
+from charbench.datasets import DATASETS
 from charbench.errors import OptionError, UnknownNameError
 from charbench.models import MODELS
+from charbench.targets import Target
 
 
 def test_builtin_suites():
@@ -15,24 +17,23 @@ def test_builtin_suites():
     assert quick.models == ("simple_cnn",) and quick.recipe.optimizer == "adadelta" and quick.recipe.batch_size == 128
 
 
-def test_every_suite_names_registered_models_and_sourced_targets():
+def test_every_suite_names_registered_models():
     for name in SUITES.names():
-        suite = SUITES.get(name)
-        for model in suite.models or ():
+        for model in SUITES.get(name).models or ():
             MODELS.get(model)
-        for (dataset, model), target in suite.targets.items():
-            MODELS.get(model)
-            assert target.source and 0 < target.value <= 100
-    for models in map(reference_models, ["mnist", "k49", "emnist-letters", "omniglot", "unknown-set"]):
-        for model in models:
-            MODELS.get(model)
+    for model in FALLBACK_MODELS:
+        MODELS.get(model)
 
 
-def test_kmnist_paper_targets():
-    t = SUITES.get("quick").targets
-    assert t[("mnist", "simple_cnn")].value == 99.06 and t[("kmnist", "simple_cnn")].value == 94.63
-    assert t[("k49", "simple_cnn")].metric == "balanced_accuracy"
-    assert "1812.01718" in t[("kmnist", "preact_resnet18")].source
+def test_kmnist_paper_targets_come_from_the_converters():
+    def target(name, model, **index):
+        return DATASETS.get(name).target_for(model, {"num_classes": 10, **index})
+
+    assert target("mnist", "simple_cnn").value == 99.06 and target("kmnist", "simple_cnn").value == 94.63
+    assert target("k49", "simple_cnn", num_classes=49).metric == "balanced_accuracy"
+    assert "1812.01718" in target("kmnist", "preact_resnet18").source
+    assert target("emnist", "simple_cnn", config="letters").value == 95.36
+    assert target("emnist", "simple_cnn", config="mnist") is None  # nothing published for that split
 
 
 def test_recipe_overrides_by_model_pattern():
@@ -48,9 +49,20 @@ def test_bad_recipe(kwargs):
         Recipe(**kwargs)
 
 
-def test_bad_target_metric():
+@pytest.mark.parametrize("kwargs", [{"metric": "top3"}, {"split": "writer"}, {"kind": "blog"}, {"value": 101.0}])
+def test_bad_target(kwargs):
     with pytest.raises(OptionError):
-        Target(90.0, "somewhere", metric="top3")
+        Target(**{"model": "mlp", "value": 90.0, "source": "somewhere", "protocol": "p", **kwargs})
+
+
+def test_target_protocol_difference_and_applicability():
+    t = Target("omniglot_cnn", 69.5, "a notebook", "random 80/20", split="random", options=(("label", "alphabet"),),
+               num_classes=30)
+    assert t.protocol_difference({"method": "random"}) is None
+    assert t.protocol_difference({"method": "group", "group_by": "drawer"}) == (
+        "the source used a random split; this dataset has a split by drawer")
+    assert t.applies(None, {"label": "alphabet"}, 30) and not t.applies(None, {"label": "character"}, 30)
+    assert not t.applies(None, {"label": "alphabet"}, 50)
 
 
 def test_expand_prepared_and_skipped(make_dataset, tmp_path):
@@ -73,10 +85,22 @@ def test_expand_prepared_and_skipped(make_dataset, tmp_path):
 
 
 def test_expand_all_uses_reference_models(make_dataset, tmp_path):
-    make_dataset("kmnist")
+    make_dataset("kmnist", converter="kmnist", num_classes=10)
     jobs, skipped = expand(SUITES.get("all"), tmp_path / "prepared")
-    assert [j.model for j in jobs] == list(reference_models("kmnist")) and not skipped
+    assert [j.model for j in jobs] == list(DATASETS.get("kmnist").reference_models) and not skipped
     assert jobs[0].target.value == 94.63
+
+
+def test_models_and_targets_follow_index_json_not_the_folder_name(make_dataset, tmp_path):
+    make_dataset("kz500", converter="kmnist", num_classes=10)  # prepared as kmnist under another name
+    make_dataset("mnist", converter="arrays", num_classes=10)  # called mnist, but no converter made it
+    jobs, _ = expand(SUITES.get("all"), tmp_path / "prepared")
+    by = {(j.dataset, j.model): j for j in jobs}
+    assert {m for d, m in by if d == "kz500"} == set(DATASETS.get("kmnist").reference_models)
+    assert by["kz500", "simple_cnn"].target.value == 94.63
+    assert {m for d, m in by if d == "mnist"} == set(FALLBACK_MODELS) and by["mnist", "simple_cnn"].target is None
+    kuzushiji_suite, _ = expand(SUITES.get("kmnist"), tmp_path / "prepared")
+    assert {j.dataset for j in kuzushiji_suite} == {"kz500"}
 
 
 def test_expand_empty_root_and_unknown_model(tmp_path):

@@ -111,7 +111,7 @@ def test_bleed_through_is_removed_by_the_default_binarisation(tmp_path):
 
 
 def test_strict_fails_naming_image_ids(kaggle, tmp_path):
-    with pytest.raises(FormatError, match=r"--strict: 5 bad inputs .*zz_unparsable_001: 4 tokens.*zz_missing_002"):
+    with pytest.raises(FormatError, match=r"--strict: 5 bad input\(s\) .*zz_unparsable_001: 4 tokens.*zz_missing_002"):
         check_converter("kuzushiji", kaggle.root, tmp_path / "out", strict=True)
     assert not (tmp_path / "out" / "kuzushiji").exists()
     good = write_kaggle_pages(tmp_path / "good", num_pages=3, bad=False)
@@ -157,8 +157,8 @@ def test_corrupt_page_is_reported_with_its_name(kaggle, tmp_path):
     (src / "train_images" / f"{victim}.jpg").write_bytes(b"\xff\xd8 truncated")
     conv = Kuzushiji(src)
     cat = conv.scan()
-    assert cat.skipped["boxes on an unreadable page image (boxes)"] == 1
-    assert any(victim in m for m in cat.examples_of_skipped)
+    assert conv.skips.counts["boxes on an unreadable page image (boxes)"] == 1
+    assert any(victim in m for m in conv.skips.examples())
     page = src / "train_images" / f"{kaggle.image_ids[0]}.jpg"
     page.write_bytes(page.read_bytes()[:400])  # header intact, pixels gone: found when cropping
     with pytest.raises(FormatError, match=f"{kaggle.image_ids[0]}.jpg .*cannot be decoded"):

@@ -57,13 +57,14 @@ def test_bad_files_are_skipped_counted_or_fatal_when_strict(tmp_path):
     cv2.imwrite(str(root / "U+XYZ" / "a.png"), np.zeros((64, 64), np.uint8))
     (root / "U+4E00" / "broken.png").write_bytes(b"\x89PNG garbage")
     (root / "U+4E00" / "README.txt").write_text("not an image")
-    cat = KuzushijiKanji(root).scan()
-    assert len(cat) == 12 and sum(cat.skipped.values()) == 3
-    assert cat.skipped["unreadable PNG header"] == 1
-    assert any("broken.png is not a PNG file" in e for e in cat.examples_of_skipped)
-    assert any("U+XYZ/a.png" in e for e in cat.examples_of_skipped)
-    with pytest.raises(FormatError, match="--strict: 3 PNG files .* were left out"):
-        KuzushijiKanji(root, strict=True).scan()
+    conv = KuzushijiKanji(root)
+    cat = conv.scan()
+    assert len(cat) == 12 and sum(conv.skips.counts.values()) == 3
+    assert conv.skips.counts["unreadable PNG header"] == 1
+    assert any("broken.png is not a PNG file" in e for e in conv.skips.examples())
+    assert any("U+XYZ/a.png" in e for e in conv.skips.examples())
+    with pytest.raises(FormatError, match=r"(?=.*not a PNG file)(?=.*U\+XYZ/a.png)--strict: 3 bad input\(s\)"):
+        check_converter("kuzushiji-kanji", root, tmp_path / "strict", strict=True)
 
 
 def test_mixed_sizes_need_an_output_size(tmp_path):

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from charbench.datasets.base import JUNK, SHADOWED, UNSAFE
 from charbench.datasets.omniglot import Omniglot
 from charbench.episodes import EpisodeSampler
-from charbench.errors import ArchiveError, FormatError, OptionError, RawDataNotFoundError
+from charbench.errors import FormatError, OptionError, RawDataNotFoundError
 from charbench.kernels import normalize
 from charbench.synth.omniglot import alphabet_names, png_bytes, write_omniglot
 from tests.checks import check_converter
@@ -64,12 +65,7 @@ def test_tree_alphabets_by_drawer_pixel_exact(raw, tmp_path):
         expected = normalize(grey, size=64, binarize="none", center="mass", invert="auto")
         np.testing.assert_array_equal(r.images(), expected)
         assert (r.images() > 127).mean() < 0.4  # white ink on a black background
-    notes = train.index["notes"]
-    assert (
-        train.index["skipped"] == {}
-        and notes["junk_files_ignored"] == 12
-        and notes["sets"] == {"images_background": 240}
-    )
+    assert train.index["skipped"] == {JUNK: 12} and train.index["notes"]["sets"] == {"images_background": 240}
 
 
 def test_zips_equal_extracted_trees(raw, tmp_path):
@@ -124,13 +120,14 @@ def test_bad_entries_skipped_counted_or_strict(raw, tmp_path):
     index = readers["train"].index
     assert sum(len(r) for r in readers.values()) == 240
     assert index["skipped"] == {
+        JUNK: 4,
         "corrupt PNG": 1,
-        "unsafe archive entry (absolute path, '..', link or duplicate)": 1,
+        UNSAFE: 1,
         ".png file not in a characterNN folder": 1,
     }
     assert any("figures/0779_01.png" in e for e in index["skipped_examples"])
     assert not list(tmp_path.rglob("escaped")) and not (tmp_path.parent / "escaped").exists()
-    with pytest.raises(ArchiveError, match=r"'\.\.' component"):
+    with pytest.raises(FormatError, match=r"(?=.*corrupt PNG)(?=.*\.\./escaped)(?=.*characterNN folder)--strict: 3 bad input"):
         check_converter("omniglot", src, tmp_path / "strict", strict=True)
     assert not (tmp_path / "strict" / "omniglot").exists()
 
@@ -138,7 +135,7 @@ def test_bad_entries_skipped_counted_or_strict(raw, tmp_path):
 def test_strict_names_corrupt_png_in_tree(tmp_path):
     root = write_omniglot(tmp_path / "raw", num_alphabets=1, characters=2, drawers=5)
     (root / "images_background/Bg_Script_01/character02/0002_03.png").write_bytes(b"not a png")
-    with pytest.raises(FormatError, match="1 file.*corrupt PNG, e.g. .*0002_03.png.*without --strict"):
+    with pytest.raises(FormatError, match=r"1 bad input.*1 corrupt PNG \(e\.g\. .*0002_03.png.*without --strict"):
         check_converter("omniglot", root, tmp_path / "out", strict=True)
     readers = check_converter("omniglot", root, tmp_path / "out", split="random")
     assert sum(len(r) for r in readers.values()) == 9
@@ -148,9 +145,9 @@ def test_copies_counted_once_and_small_subsets(raw, tmp_path):
     src = tmp_path / "src"
     shutil.copytree(raw["tree"] / "images_background", src / "images_background")
     shutil.copy(raw["zip"] / "images_background.zip", src)
-    readers = check_converter("omniglot", src, tmp_path / "out", strict=True)
+    readers = check_converter("omniglot", src, tmp_path / "out", strict=True)  # second copies are not bad input
     assert sum(len(r) for r in readers.values()) == 240
-    assert readers["train"].index["notes"]["duplicate_copies_ignored"] == 240
+    assert readers["train"].index["skipped"][SHADOWED] == 240
     small = tmp_path / "images_background_small1.zip"
     with zipfile.ZipFile(raw["zip"] / "images_background.zip") as zin, zipfile.ZipFile(small, "w") as zout:
         for name in zin.namelist():
@@ -202,7 +199,7 @@ def test_picklable_after_scan_and_load(raw):
     conv = Omniglot(raw["zip"], label="character")
     catalog = conv.scan()
     first = conv.load(np.arange(3))
-    assert first.shape == (3, 105, 105) and catalog.native_size == 105 and conv._trees
+    assert first.shape == (3, 105, 105) and catalog.native_size == 105 and conv._raw._open
     clone = pickle.loads(pickle.dumps(conv))
     np.testing.assert_array_equal(clone.load(np.arange(3)), first)
     conv.close()
@@ -251,7 +248,7 @@ def test_real_small1_zips(real_data, tmp_path):
         fractions=(1.0, 0.0, 0.0),
         options={"label": "character", "modality": "strokes"},
     )["train"]
-    assert strokes.index["notes"]["junk_files_ignored"] == 4 and strokes.index["skipped"] == {}
+    assert strokes.index["skipped"] == {JUNK: 4}
     np.testing.assert_array_equal(strokes.source_ids, chars.source_ids)
     matched = iou(chars.images(), strokes.images())
     shuffled = iou(chars.images(), np.roll(strokes.images(), 1, axis=0))

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from charbench.errors import ArchiveError
-from charbench.io.archive import SourceTree, open_archive, safe_extract
-from charbench.io.folder_tree import open_tree
+from charbench.io.archive import open_archive, safe_extract
+from charbench.io.source import RawSource
 from tests.fuzzing import mutate, outcome
 
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -78,12 +78,13 @@ def read_everything(path: Path) -> dict[str, bytes] | None:
     return outcome(run, path)
 
 
-def read_tree(path: Path, **kw) -> None:
+def read_source(path: Path) -> None:
+    """Every listed file of the archive as a RawSource (unsafe entries left out) can be read, or a CharbenchError."""
+
     def run(p: Path) -> None:
-        tree = SourceTree.open(p) if not kw else open_tree(p, **kw)[0]
-        with tree:
-            for rel in tree.files():
-                assert isinstance(tree.read_bytes(rel), bytes)
+        with RawSource(p) as source:
+            for rel in source.files:
+                assert isinstance(source.read(rel), bytes)
 
     outcome(run, path)
 
@@ -109,11 +110,9 @@ def check_extract(path: Path, sandbox: Path) -> dict[str, bytes] | None:
     return {k.removeprefix("dest/"): v for k, v in after.items() if k.startswith("dest/")}
 
 
-def check_all(path: Path, sandbox: Path, skip_unsafe: bool = True) -> None:
+def check_all(path: Path, sandbox: Path) -> None:
     content = read_everything(path)
-    read_tree(path)
-    if skip_unsafe:
-        read_tree(path, skip_unsafe=True)
+    read_source(path)
     extracted = check_extract(path, sandbox)
     if content is not None and extracted is not None:
         assert extracted == content
@@ -235,8 +234,8 @@ def hostile_archive(work: Path, kind: str, names: list[str], lead: str) -> Path:
 @example(case=("tar", ["a/../../x"], ""))
 @example(case=("zip", ["C:/x"], ""))
 def test_hostile_names_never_escape(work, case):
-    """open_archive, SourceTree and safe_extract refuse or contain every hostile name."""
-    check_all(hostile_archive(work, *case), work / "sandbox-names", skip_unsafe=False)
+    """open_archive, RawSource and safe_extract refuse or contain every hostile name."""
+    check_all(hostile_archive(work, *case), work / "sandbox-names")
 
 
 @FUZZ
@@ -244,14 +243,13 @@ def test_hostile_names_never_escape(work, case):
 @example(case=("zip", [""], ""))  # an empty entry name: skipped, not an IndexError from ZipInfo.is_dir()
 @example(case=("zip", ["../x", "a/b"], ""))
 @example(case=("zip", ["C:"], "./"))  # listed as "C:", which read_bytes then refuses
-def test_hostile_names_are_skipped_by_open_tree(work, case):
-    """open_tree(skip_unsafe=True) leaves hostile zip entries out (and lists them) instead of refusing the archive."""
+def test_hostile_names_are_skipped_by_the_raw_source(work, case):
+    """RawSource leaves hostile archive entries out (and lists them) instead of refusing the archive."""
     path = hostile_archive(work, *case)
-    found = outcome(lambda p: open_tree(p, skip_unsafe=True), path)
-    if found is not None:
-        tree, unsafe = found
-        with tree:
-            assert all(".." not in f.split("/") and not f.startswith("/") for f in tree.files())
-            for rel in tree.files():  # every listed file can be read
-                assert isinstance(tree.read_bytes(rel), bytes)
-        assert all(isinstance(u, str) for u in unsafe)
+    source = outcome(RawSource, path)
+    if source is not None:
+        with source:
+            assert all(".." not in f.split("/") and not f.startswith("/") for f in source.files)
+            for rel in source.files:  # every listed file can be read
+                assert isinstance(source.read(rel), bytes)
+        assert all(isinstance(u, str) for u in source.unsafe)

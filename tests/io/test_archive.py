@@ -1,4 +1,4 @@
-"""Safe archives: unsafe zip/tar entries refused, nothing written outside dest, junk skipped, folder == archive."""
+"""Safe archives: unsafe zip/tar entries refused (or, when asked, left out and listed), nothing written outside dest."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from charbench.errors import ArchiveError, FormatError, RawDataNotFoundError
-from charbench.io.archive import SourceTree, is_junk, open_archive, safe_extract
+from charbench.errors import ArchiveError, RawDataNotFoundError
+from charbench.io.archive import open_archive, safe_extract
 
 FILES = {"set/a/0001_01.png": b"png-a", "set/b/0002_02.png": b"png-b", "set/readme.txt": b"hello"}
 JUNK = {"__MACOSX/set/._0001_01.png": b"x", "set/.DS_Store": b"x", "set/a/._0001_01.png": b"x", "set/Thumbs.db": b"x"}
@@ -54,37 +54,6 @@ def test_members_and_read(good_archive):
         assert archive.read("set/readme.txt") == b"hello"
         with pytest.raises(ArchiveError, match="no regular-file entry 'nope'"):
             archive.read("nope")
-
-
-def test_source_tree_skips_and_counts_junk(good_archive):
-    with SourceTree.open(good_archive) as tree:
-        assert tree.files() == sorted(FILES)
-        assert tree.junk_count == len(JUNK)
-        assert tree.files("*.png") == ["set/a/0001_01.png", "set/b/0002_02.png"]
-        assert tree.read_bytes("set/b/0002_02.png") == b"png-b"
-        assert tree.name == "set"
-
-
-def test_source_tree_treats_a_folder_like_the_archive(tmp_path):
-    root = tmp_path / "set_folder"
-    for name, data in {**FILES, **JUNK}.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(data)
-    tree = SourceTree.open(root)
-    assert (tree.files(), tree.junk_count, tree.name) == (sorted(FILES), len(JUNK), "set_folder")
-    assert tree.read_bytes("set/readme.txt") == b"hello"
-    with pytest.raises(ArchiveError, match=r"'\.\.'"):
-        tree.read_bytes("../outside.txt")
-    with pytest.raises(RawDataNotFoundError):
-        tree.read_bytes("set/missing.png")
-
-
-def test_source_tree_refuses_missing_paths_and_non_archives(tmp_path):
-    with pytest.raises(RawDataNotFoundError):
-        SourceTree.open(tmp_path / "absent")
-    (tmp_path / "notes.txt").write_text("not an archive")
-    with pytest.raises(FormatError, match="not a zip or tar"):
-        SourceTree.open(tmp_path / "notes.txt")
 
 
 @pytest.mark.parametrize("name", ["../evil.txt", "set/../../evil.txt", "/abs/evil.txt", "C:/evil.txt", "..\\evil"])
@@ -221,21 +190,12 @@ def test_corrupt_and_foreign_files_are_archive_errors(tmp_path):
         open_archive(tmp_path / "missing.zip")
 
 
-@pytest.mark.parametrize(
-    ("path", "junk"),
-    [
-        (".DS_Store", True), ("a/b/.DS_Store", True), ("__MACOSX/a/x.png", True), ("a/._x.tiff", True),
-        ("Thumbs.db", True), ("a/x.png", False), ("a/.hidden_but_real.txt", False), ("MACOSX/x.png", False),
-        ("a\\__MACOSX\\x.png", True), ("a/__MACOSX_notes/x.png", False), ("a/._dir/", True), ("", False),
-    ],
-)  # fmt: skip
-def test_is_junk(path, junk):
-    assert is_junk(path) is junk
-
-
-@pytest.mark.realdata
-def test_real_omniglot_strokes_zip_has_junk_that_is_skipped(real_data):
-    with SourceTree.open(real_data / "omniglot" / "strokes_background_small1.zip") as tree:
-        assert tree.junk_count > 0
-        assert len(tree.files("*.txt")) == 2720
-        assert not any(is_junk(f) for f in tree.files())
+@pytest.mark.parametrize("kind", ["zip", "tar"])
+def test_skip_unsafe_leaves_hostile_entries_out_and_lists_them(tmp_path, kind):
+    entries = {"ok.txt": b"ok", "../evil.txt": b"pwned", "/abs.txt": b"x"}
+    path = (make_zip if kind == "zip" else make_tar)(tmp_path / f"mixed.{kind}", entries)
+    with pytest.raises(ArchiveError):
+        open_archive(path)
+    with open_archive(path, skip_unsafe=True) as archive:
+        assert archive.members() == ["ok.txt"] and archive.read("ok.txt") == b"ok"
+        assert sorted(archive.unsafe) == ["../evil.txt", "/abs.txt"]

@@ -1,4 +1,4 @@
-"""Class-folder trees: layout matching with reasons, wrapper folders, folder == zip, unsafe zip entries skipped."""
+"""Class-folder trees: layout matching with reasons, wrapper folders, folder == zip, unsafe zip entries left out."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from charbench.errors import ArchiveError
-from charbench.io.archive import SourceTree
-from charbench.io.folder_tree import Layout, Level, Listing, list_tree, open_tree
+from charbench.errors import RawDataNotFoundError
+from charbench.io.folder_tree import Layout, Level, list_tree
+from charbench.io.source import RawSource
 
 OMNI = Layout(
     levels=(
@@ -62,10 +62,10 @@ def write_zip(path: Path, names: list[str], extra: list[zipfile.ZipInfo] = ()) -
 
 def test_layout_fields_and_reasons(tmp_path):
     root = write_tree(tmp_path / "wrapper" / "omniglot", GOOD + list(BAD) + IGNORED)
-    with SourceTree.open(tmp_path / "wrapper") as tree:
-        listing = list_tree(tree, OMNI)
-    assert [f.path for f in listing.files] == sorted("omniglot/" + g for g in GOOD)
-    greek = next(f for f in listing.files if "Greek" in f.path)
+    with RawSource(tmp_path / "wrapper") as source:
+        files, misfits = list_tree(source, OMNI)
+    assert [f.path for f in files] == sorted("omniglot/" + g for g in GOOD)
+    greek = next(f for f in files if "Greek" in f.path)
     assert greek.fields == {
         "top": "images_background",
         "alphabet": "Greek_(old)",
@@ -73,36 +73,34 @@ def test_layout_fields_and_reasons(tmp_path):
         "number": "0002",
         "drawer": "20",
     }
-    assert sum(listing.skipped.values()) == len(BAD)
-    for path, reason in BAD.items():
-        assert f"omniglot/{path}: .png file {reason}" in listing.examples
+    assert sorted(misfits) == sorted((f"omniglot/{path}", f".png file {reason}") for path, reason in BAD.items())
     assert root.is_dir()
 
 
 def test_tree_name_is_a_level_and_prefix_can_be_dropped(tmp_path):
     write_tree(tmp_path, GOOD)
-    with SourceTree.open(tmp_path / "images_background") as tree:  # pointed at the set folder itself
-        assert [f.fields["top"] for f in list_tree(tree, OMNI).files] == ["images_background"] * 3
-        dropped = list_tree(tree, OMNI, prefix="")
-    assert dropped.files == [] and sum(dropped.skipped.values()) == 3
+    with RawSource(tmp_path / "images_background") as source:  # pointed at the set folder itself
+        assert [f.fields["top"] for f in list_tree(source, OMNI)[0]] == ["images_background"] * 3
+        files, misfits = list_tree(source, OMNI, prefixed=False)
+    assert files == [] and len(misfits) == 3
 
 
 def test_folder_and_zip_list_alike(tmp_path):
     write_tree(tmp_path / "tree", GOOD + list(BAD) + IGNORED)
     zpath = write_zip(tmp_path / "tree.zip", GOOD + list(BAD) + IGNORED + ["__MACOSX/images_background/._x.png"])
-    with SourceTree.open(tmp_path / "tree") as a, SourceTree.open(zpath) as b:
+    with RawSource(tmp_path / "tree") as a, RawSource(zpath) as b:
         la, lb = list_tree(a, OMNI), list_tree(b, OMNI)
-        assert la.files == lb.files and la.skipped == lb.skipped
-        assert b.read_bytes(lb.files[0].path) == lb.files[0].path.encode()
-        assert b.junk_count == 3 and a.junk_count == 2
+        assert la == lb
+        assert b.read(lb[0][0].path) == lb[0][0].path.encode()
+        assert b.junk == 3 and a.junk == 2
 
 
 def test_generic_codepoint_layout(tmp_path):
     write_tree(tmp_path / "kkanji2", ["U+4E00/a1b2.png", "U+4E8C/ff00.png", "U+XYZ/0001.png", "U+4E00/notes.txt"])
-    with SourceTree.open(tmp_path / "kkanji2") as tree:
-        listing = list_tree(tree, KANJI)
-    assert [(f.fields["code"], f.fields["id"]) for f in listing.files] == [("4E00", "a1b2"), ("4E8C", "ff00")]
-    assert listing.skipped == {".png file not in a U+XXXX folder": 1}
+    with RawSource(tmp_path / "kkanji2") as source:
+        files, misfits = list_tree(source, KANJI)
+    assert [(f.fields["code"], f.fields["id"]) for f in files] == [("4E00", "a1b2"), ("4E8C", "ff00")]
+    assert misfits == [("U+XYZ/0001.png", ".png file not in a U+XXXX folder")]
 
 
 def _link(name: str) -> zipfile.ZipInfo:
@@ -111,7 +109,7 @@ def _link(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def test_unsafe_entries_skipped_or_refused(tmp_path):
+def test_unsafe_entries_are_left_out_and_nothing_is_written(tmp_path):
     extra = [
         zipfile.ZipInfo("../escape/0001_01.png"),
         zipfile.ZipInfo("/abs/0001_01.png"),
@@ -119,33 +117,13 @@ def test_unsafe_entries_skipped_or_refused(tmp_path):
     ]
     zpath = write_zip(tmp_path / "images_background.zip", GOOD, extra)
     before = sorted(p for p in tmp_path.parent.rglob("*"))
-    tree, unsafe = open_tree(zpath, skip_unsafe=True)
-    with tree:
-        assert sorted(unsafe) == sorted(i.filename for i in extra)
-        assert [f.path for f in list_tree(tree, OMNI).files] == sorted(GOOD)
-        assert tree.read_bytes(GOOD[0]) == GOOD[0].encode()
-        with pytest.raises(ArchiveError):
-            tree.read_bytes("images_background/Latin/character01/0009_01.png")
+    with RawSource(zpath) as source:
+        assert sorted(source.unsafe) == sorted(f"images_background.zip: {i.filename}" for i in extra)
+        assert [f.path for f in list_tree(source, OMNI)[0]] == sorted(GOOD)
+        assert source.read(GOOD[0]) == GOOD[0].encode()
+        with pytest.raises(RawDataNotFoundError):
+            source.read("images_background/Latin/character01/0009_01.png")
     assert sorted(p for p in tmp_path.parent.rglob("*")) == before  # listing and reading write nothing
-    with pytest.raises(ArchiveError, match="unsafe entry"):
-        open_tree(zpath, skip_unsafe=False)
-
-
-def test_safe_zip_and_folder_have_no_unsafe(tmp_path):
-    zpath = write_zip(tmp_path / "a.zip", GOOD)
-    assert open_tree(zpath, skip_unsafe=True)[1] == []
-    tree, unsafe = open_tree(write_tree(tmp_path / "f", GOOD), skip_unsafe=True)
-    assert unsafe == [] and len(tree.files()) == 3
-
-
-def test_listing_merge_counts_and_caps_examples():
-    a, b = Listing(), Listing()
-    for i in range(15):
-        a.skip(f"a{i}", "r1")
-        b.skip(f"b{i}", "r2" if i % 2 else "r1")
-    a.merge(b, "zip:")
-    assert a.skipped == {"r1": 23, "r2": 7}
-    assert len(a.examples) == 20 and a.examples[15] == "zip:b0: r1"
 
 
 def test_source_record_orders_files_as_pathlib_does(tmp_path):

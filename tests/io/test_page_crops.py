@@ -1,7 +1,5 @@
 """Page-crop reader: label strings, CODH rows, translation table, clipping, header sizes, cropping, file lookup."""
 
-import pickle
-import zipfile
 
 import cv2
 import numpy as np
@@ -144,21 +142,3 @@ def test_page_size_from_header_decode_and_crop():
         pc.decode_page(data[:100], "bad.jpg")
     with pytest.raises(FormatError, match="page image x.jpg is not a readable image"):
         pc.page_size(b"not an image at all", "x.jpg")
-
-
-def test_source_files_folder_with_zip_inside(tmp_path):
-    (tmp_path / "train.csv").write_text("image_id,labels\n")
-    (tmp_path / "._train.csv").write_text("junk")
-    with zipfile.ZipFile(tmp_path / "train_images.zip", "w") as z:
-        z.writestr("a_001.jpg", b"A")
-        z.writestr("__MACOSX/._a_001.jpg", b"junk")
-    files = pc.SourceFiles(tmp_path)
-    assert files.find("*.jpg") == [(1, "a_001.jpg")]
-    assert files.find("*train.csv") == [(0, "train.csv")]
-    assert files.read_bytes((1, "a_001.jpg")) == b"A" and files.read_head((0, "train.csv"), 5) == b"image"
-    assert files.describe((1, "a_001.jpg")).endswith("train_images.zip:a_001.jpg")
-    assert files.file_path((1, "a_001.jpg")) == tmp_path / "train_images.zip"
-    clone = pickle.loads(pickle.dumps(files))  # open archive handles are not pickled, reopened on use
-    assert clone._trees == {} and clone.read_bytes((1, "a_001.jpg")) == b"A"
-    files.close()
-    clone.close()
