@@ -11,7 +11,7 @@ import charbench
 from charbench.errors import CharbenchError
 
 # One module per subcommand, each with register(subparsers) and _run(args) -> int.
-COMMANDS = ["datasets", "fetch", "prepare", "index", "verify", "inspect", "suites", "run", "report", "demo"]
+COMMANDS = ["datasets", "fetch", "prepare", "index", "verify", "inspect", "suites", "run", "report", "demo", "new"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,15 +1,9 @@
-"""Dataset converters, registered by name on import (every module is imported explicitly)."""
+"""Dataset converters, registered by name on import: every module of this package is imported here, so adding a
+dataset is adding its module (``charbench new NAME`` writes the skeleton)."""
 
-from charbench.datasets import (  # noqa: F401  (registration)
-    emnist,
-    hpl_tamil,
-    kmnist,
-    kuzushiji,
-    kuzushiji_kanji,
-    mnist,
-    omniglot,
-    unipen,
-)
+import importlib
+import pkgutil
+
 from charbench.datasets.base import (
     DATASETS,
     Catalog,
@@ -25,3 +19,6 @@ from charbench.datasets.base import (
 
 __all__ = ["DATASETS", "Catalog", "ClassInfo", "Config", "Converter", "Defaults", "catalogue_names", "dataset_ids",
            "register_dataset", "resolve"]
+
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    importlib.import_module(f"{__name__}.{_module}")

@@ -68,9 +68,14 @@ class ArrayPairs(Converter):
                                        f"download them with: charbench fetch {self.dataset_name}")
         return self._catalog(labels, list(expected))
 
+    def pair_names(self, pairs: dict[str, tuple[str, str]] | None = None) -> dict[str, tuple[str, str]]:
+        """split -> (images file name, labels file name) of the manifest roles in ``pairs`` (default ``self.pairs``)."""
+        return {split: (self.file_names(img)[-1], self.file_names(lbl)[-1])
+                for split, (img, lbl) in (pairs or self.pairs).items()}
+
     def split_files(self) -> dict[str, tuple[str, str]]:
-        """split -> (images file name, labels file name), from the manifest roles of ``pairs``."""
-        return {split: (self.file_names(img)[-1], self.file_names(lbl)[-1]) for split, (img, lbl) in self.pairs.items()}
+        """The files this source's splits are read from (scan calls it with the source open)."""
+        return self.pair_names()
 
     def _locate(self, name: str) -> str | None:
         """The source's file called ``name`` (or its gzipped / unpacked twin), in a folder or an archive."""
@@ -179,7 +184,7 @@ class ArrayPairs(Converter):
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         gen = GlyphGenerator(self.synthetic_classes, seed=0)
-        for k, (split, (img_name, lbl_name)) in enumerate(self.split_files().items()):
+        for k, (split, (img_name, lbl_name)) in enumerate(self.pair_names().items()):
             labels, writers = assign(self.synthetic_classes, 8 if split == "train" else 3, 6, seed=k)
             images = gen.images(labels, writers + 100 * k, 28)
             images = np.ascontiguousarray(images.transpose(0, 2, 1)) if self.transposed else images

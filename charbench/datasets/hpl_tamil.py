@@ -56,6 +56,7 @@ BAD_NAME = "TIFF names not like 154t05.tiff, 154t05.usr_26.tiff or usr_26/154t05
 EMPTY = "zero-byte TIFF files"
 UNREADABLE = "unreadable TIFF files"
 OUT_OF_RANGE = f"class ids outside 000-{NUM_CLASSES - 1:03d}"
+COPIES = "samples found again under another path (class, writer and sample number already read)"
 _MODALITIES = {
     "auto": "auto",
     "images": "images",
@@ -89,7 +90,7 @@ SCAN_CHUNK = 1000  # TIFFs per task of a parallel scan
 
 
 def check_tiffs(reader: RawSource, rels: list[str]) -> list[tuple]:
-    """Per file ``(label, writer, shape, error, digest)``: the name, and the header check (and decode of compressed
+    """Per file ``(label, writer, sample, shape, error, digest)``: the name, and the header check (and decode of compressed
     pages) that decides whether a TIFF is used, with the digest index.json records, from one read of the file.
     A name that does not follow the pattern, or a class id outside the table, gives ``(label or None, ...)`` with
     no read and no digest. Plain tuples: they cross from the scan's worker processes."""
@@ -97,14 +98,14 @@ def check_tiffs(reader: RawSource, rels: list[str]) -> list[tuple]:
     for rel in rels:
         name = parse_hpl_name(rel)
         if name is None or name.label >= NUM_CLASSES:
-            out.append((name and name.label, -1, None, BAD_NAME if name is None else OUT_OF_RANGE, None))
+            out.append((name and name.label, -1, -1, None, BAD_NAME if name is None else OUT_OF_RANGE, None))
             continue
         data = reader.read(rel)
         digest = file_digest(data)
         try:
-            out.append((name.label, name.writer, tiff_size(data, verify=True), None, digest))
+            out.append((name.label, name.writer, name.sample, tiff_size(data, verify=True), None, digest))
         except FormatError as exc:
-            out.append((name.label, name.writer, None, str(exc), digest))
+            out.append((name.label, name.writer, name.sample, None, str(exc), digest))
     return out
 
 
@@ -118,8 +119,9 @@ class TiffTree:
 
     def scan(self, source: RawSource, tiffs: list[str], unicode: dict[int, str], workers: int = 1) -> Catalog:
         self.files, self.reader = tiffs, source
-        ids, labels, writers, shapes = [], [], [], set()
-        for i, (label, writer, shape, error, digest) in enumerate(self._check(tiffs, workers)):
+        ids, labels, writers, shapes, splits = [], [], [], set(), []
+        first: dict[tuple[int, int, int], int] = {}  # (class, writer, sample) -> position in ids
+        for i, (label, writer, sample, shape, error, digest) in enumerate(self._check(tiffs, workers)):
             rel = tiffs[i]
             if digest is None:
                 self.skips.add(error, rel)
@@ -128,9 +130,19 @@ class TiffTree:
             if error is not None:
                 self.skips.add(UNREADABLE if digest[0] else EMPTY, f"{rel}: {error}" if digest[0] else rel)
                 continue
+            code = split_code(rel)
+            if writer >= 0 and (label, writer, sample) in first:
+                # the same sample in another copy of the set (the combined tarball beside the train/test ones):
+                # read once, on the test side if any copy is marked test
+                k = first[label, writer, sample]
+                splits[k] = max(splits[k], code, key=lambda c: -1 if c is None else c)
+                self.skips.add(COPIES, rel, fatal=False)
+                continue
+            first[label, writer, sample] = len(ids)
             ids.append(i)
             labels.append(label)
             writers.append(writer)
+            splits.append(code)
             shapes.add(shape)
         self.rows = np.array(ids, np.int64)
         square = {h for h, w in shapes if h == w}
@@ -139,7 +151,7 @@ class TiffTree:
             source_ids=self.rows.copy(),
             classes=class_table(unicode),
             groups={"writer": np.array(writers, np.int32)},
-            official=published_split([split_code(tiffs[i]) for i in ids]),
+            official=published_split(splits),
             native_size=square.pop() if len(shapes) == 1 and square else None,
             notes={
                 "form": "offline TIFF",

@@ -49,7 +49,7 @@ class _Kuzushiji28(ArrayPairs):
 
     def split_files(self) -> dict[str, tuple[str, str]]:
         # The idx and npz releases hold the same images; take whichever the source has (npz first).
-        npz = {s: (self.file_names(i)[-1], self.file_names(lbl)[-1]) for s, (i, lbl) in self.npz_pairs.items()}
+        npz = self.pair_names(self.npz_pairs) if self.npz_pairs else {}
         if any(self._locate(img) for img, _ in npz.values()):
             return npz
         return super().split_files()

@@ -280,3 +280,27 @@ def test_modality_option_checked(tmp_path):
     with pytest.raises(Exception, match="no UNIPEN files"):
         check_converter("hpl-tamil", raw, tmp_path / "out2")
     assert io is not None
+
+
+def test_fetched_folder_of_tarballs_reads_each_sample_once_with_the_published_split(tmp_path):
+    """The combined tarball beside the IWFHR train/test tarballs (as `charbench fetch hpl-tamil --all` leaves them):
+    every sample is read once, and the test tarball marks the test side."""
+    import tarfile
+
+    tree = write_hpl_tiffs(tmp_path / "tree", num_classes=3, per_class=6, num_writers=6, test_writers=2, junk=False)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with tarfile.open(raw / "hpl-tamil-iso-char-offline-1.0.tar.gz", "w:gz") as tar:  # one folder, no split
+        for f in sorted(tree.rglob("*.tiff")):
+            tar.add(f, arcname=f"hpl-tamil-iso-char-offline-1.0/{f.parent.name}/{f.name}")
+    for split in ("train", "test"):
+        with tarfile.open(raw / f"hpl-tamil-iso-char-{split}-offline-1.0.tar.gz", "w:gz") as tar:
+            tar.add(tree / split, arcname=f"hpl-tamil-iso-char-{split}-offline-1.0/{split}")
+    readers = check_converter("hpl-tamil", raw, tmp_path / "out", val_fraction=0.0)
+    test_files = len(list((tree / "test").rglob("*.tiff")))
+    assert {s: len(r) for s, r in readers.items()} == {"train": 18 - test_files, "test": test_files}
+    assert set(readers["test"].groups.tolist()) == {4, 5}  # the test writers
+    index = readers["train"].index
+    assert index["skipped"]["samples found again under another path (class, writer and sample number already read)"] \
+        == 18
+    assert index["split"]["method"] == "official"
