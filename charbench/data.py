@@ -22,20 +22,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from charbench.errors import OptionError
-from charbench.shards.reader import MAX_PINNED_SHARDS, SplitReader, open_dataset, open_shard
+from charbench.shards.reader import SplitReader, open_dataset
 
 __all__ = ["Augment", "DeviceLoader", "ShardDataset", "stats_from_histogram"]
 
 
 class ShardDataset(Dataset):
     """Map-style dataset over one split: item ``i`` is ``(uint8 tensor [1, S, S], label)`` (or transformed).
+
+    It reads through a :class:`SplitReader`, whose shard handles are opened once per process (DataLoader workers
+    re-open them, refusing a dataset replaced since it was opened).
 
     Args:
         dataset_dir: folder of a prepared dataset (holding index.json).
@@ -44,19 +46,13 @@ class ShardDataset(Dataset):
     """
 
     def __init__(self, dataset_dir: str | Path, split: str = "train", transform=None):
-        with open_dataset(dataset_dir, split) as reader:
-            self.path, self.identity = reader.path, reader.identity
-            self.shard_paths = list(reader.shard_paths)
-            self.labels = np.asarray(reader.labels, dtype=np.int64)
-            self.class_names = reader.class_names
-            self.image_size = reader.image_size
-            self.transform = transform
-            self._starts = np.concatenate([[0], np.cumsum(reader.shard_counts)]).astype(np.int64)
-            self._files: dict[int, tuple[h5py.File, h5py.Dataset]] = {}
-            self._pid = os.getpid()
-            if len(self.shard_paths) <= MAX_PINNED_SHARDS:  # this process reads the build it opened, even if replaced
-                for shard in range(len(self.shard_paths)):
-                    self._images(shard)
+        # a 16 MiB chunk cache keeps sequential reads from decompressing each chunk once per image
+        self.reader = open_dataset(dataset_dir, split, chunk_cache_bytes=16 << 20)
+        self.labels = np.asarray(self.reader.labels, dtype=np.int64)
+        self.class_names = self.reader.class_names
+        self.image_size = self.reader.image_size
+        self.transform = transform
+        self._starts = np.concatenate([[0], np.cumsum(self.reader.shard_counts)]).astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -66,25 +62,10 @@ class ShardDataset(Dataset):
             raise IndexError(f"index {i} out of range for {len(self)} images")
         i %= len(self)
         shard = int(np.searchsorted(self._starts, i, side="right") - 1)
-        image = torch.from_numpy(self._images(shard)[i - self._starts[shard]]).unsqueeze(0)
+        image = torch.from_numpy(self.reader.shard_images(shard)[i - self._starts[shard]]).unsqueeze(0)
         if self.transform is not None:
             image = self.transform(image)
         return image, int(self.labels[i])
-
-    def _images(self, shard: int) -> h5py.Dataset:
-        """The ``/images`` dataset of ``shard`` (kept: looking it up by name costs more than reading one image)."""
-        if self._pid != os.getpid():  # forked: the parent's handles are not usable here
-            self._files, self._pid = {}, os.getpid()
-        if shard not in self._files:
-            # a 16 MiB chunk cache keeps sequential reads from decompressing each chunk once per image
-            f = open_shard(self.shard_paths[shard], self.path, self.identity, rdcc_nbytes=16 << 20)
-            self._files[shard] = (f, f["images"])
-        return self._files[shard][1]
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_files"] = {}
-        return state
 
 
 @dataclass(frozen=True)
@@ -125,6 +106,10 @@ def _memory_budgets(device: torch.device) -> tuple[int, int]:
 class DeviceLoader:
     """Batches of ``(float [B, 1, S, S], int64 [B])`` on ``device`` from one split, without per-sample Python.
 
+    The split (or this rank's part of it) is held resident (:class:`_Resident`: on the device, in pinned host memory
+    or in host memory) when it fits the memory budget, else streamed shard by shard (:class:`_Streamed`); both give
+    the same batches' worth of images per epoch and the same meaning to every option.
+
     Args:
         reader: the split, from ``open_dataset``.
         batch_size: images per batch.
@@ -141,7 +126,7 @@ class DeviceLoader:
             streaming and there are at least as many shards as ranks).
         world_size: number of processes sharing the split.
         even: give every rank the same number of samples per epoch (training under DDP needs equal batch counts):
-            resident parts are padded with repeated samples, streamed parts cut to the smallest rank's count.
+            a rank with fewer images repeats some of its own, as ``DistributedSampler`` pads, whatever the mode.
     """
 
     def __init__(
@@ -167,18 +152,16 @@ class DeviceLoader:
             raise OptionError(f"rank {rank} is outside world_size {world_size}")
         self.reader, self.batch_size, self.device = reader, batch_size, torch.device(device)
         self.shuffle, self.drop_last, self.seed, self.augment = shuffle, drop_last, seed, augment
-        self.rank, self.world_size, self.even, self.epoch = rank, world_size, even, 0
+        self.rank, self.world_size, self.epoch = rank, world_size, 0
         self.image_size = reader.image_size
         self.set_normalization(mean, std)
         self.mode = self._choose_mode(memory_budget)
-        self._units = self._units_for(rank)
-        self._local_count = self._count(self._units)
-        self.num_samples = self._epoch_count()
-        self._slot, self._events = 0, [None, None]
-        if self.mode != "stream":
-            self._load_resident()
-
-    # -- planning ---------------------------------------------------------------------------------------------
+        parts = Parts(reader, world_size, by_shard=self.mode == "stream")
+        count = parts.count(rank)
+        # every rank as many samples as the largest part when even; else this rank's own count
+        self.num_samples = max(parts.count(r) for r in range(world_size)) if even else count
+        strategy = _Streamed if self.mode == "stream" else _Resident
+        self._batches = strategy(parts.units(rank), count, self)
 
     def _choose_mode(self, memory_budget: int | None) -> str:
         device_budget, host_budget = _memory_budgets(self.device)
@@ -190,49 +173,6 @@ class DeviceLoader:
         if nbytes <= host_budget:
             return "pinned" if self.device.type == "cuda" else "host"
         return "stream"
-
-    def _units_for(self, rank: int) -> list[tuple[int, int, int]]:
-        """(shard, first row, step) pieces ``rank`` reads: whole shards round-robin when streaming over at least
-        as many shards as ranks, else every ``world_size``-th row (which keeps each rank's part class-mixed)."""
-        num_shards = len(self.reader.shard_paths)
-        if self.mode == "stream" and num_shards >= self.world_size:
-            return [(s, 0, 1) for s in range(rank, num_shards, self.world_size)]
-        starts = np.concatenate([[0], np.cumsum(self.reader.shard_counts)])
-        return [(s, int((rank - starts[s]) % self.world_size), self.world_size) for s in range(num_shards)]
-
-    def _count(self, units: list[tuple[int, int, int]]) -> int:
-        counts = self.reader.shard_counts
-        return sum(max(0, -(-(counts[shard] - first) // step)) for shard, first, step in units)
-
-    def _epoch_count(self) -> int:
-        if not self.even or self.world_size == 1:
-            return self._local_count
-        counts = [self._count(self._units_for(r)) for r in range(self.world_size)]
-        # resident parts are padded up to the largest; streamed parts are cut to the smallest
-        return min(counts) if self.mode == "stream" else max(counts)
-
-    def _read_unit(self, unit: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-        shard, first, step = unit
-        lo = int(sum(self.reader.shard_counts[:shard]))
-        hi = lo + self.reader.shard_counts[shard]
-        return self.reader.read(lo, hi)[first::step], np.asarray(self.reader.labels[lo:hi][first::step])
-
-    def _load_resident(self) -> None:
-        s, n = self.image_size, self._local_count
-        pin = self.mode == "pinned"
-        images = torch.empty((n, s, s), dtype=torch.uint8, pin_memory=pin)
-        labels = torch.empty(n, dtype=torch.int64)
-        pos = 0
-        for unit in self._units:
-            x, y = self._read_unit(unit)
-            images[pos : pos + len(x)] = torch.from_numpy(x)
-            labels[pos : pos + len(y)] = torch.from_numpy(y.astype(np.int64))
-            pos += len(x)
-        self._index_device = self.device if self.mode == "device" else torch.device("cpu")
-        self._images = images.to(self._index_device)
-        self._labels = labels.to(self.device)
-        if pin:
-            self._pinned = [torch.empty((self.batch_size, s, s), dtype=torch.uint8, pin_memory=True) for _ in range(2)]
 
     # -- public -----------------------------------------------------------------------------------------------
 
@@ -249,23 +189,14 @@ class DeviceLoader:
 
     def pixel_histogram(self) -> np.ndarray:
         """256-bin histogram (float64) of this rank's pixel values, for normalisation statistics."""
-        if self.mode == "stream":
-            hist = np.zeros(256, dtype=np.float64)
-            for unit in self._units:
-                hist += np.bincount(self._read_unit(unit)[0].ravel(), minlength=256)
-            return hist
-        hist = torch.zeros(256, dtype=torch.float64, device=self._images.device)
-        for start in range(0, len(self._images), 4096):  # chunks: an int64 copy of a whole split is 8x its size
-            chunk = self._images[start : start + 4096].flatten().to(torch.int64)
-            hist += torch.bincount(chunk, minlength=256).double()
-        return hist.cpu().numpy()
+        return self._batches.histogram()
 
     def __len__(self) -> int:
         full, rest = divmod(self.num_samples, self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        batches = self._stream_batches() if self.mode == "stream" else self._resident_batches()
+        batches = self._batches.epoch(self._rng_seed())
         aug_gen = None
         if self.augment is not None:
             aug_gen = torch.Generator(device=self.device).manual_seed(_seed(self.seed, self.epoch, self.rank, 1))
@@ -277,6 +208,19 @@ class DeviceLoader:
                     return
                 x = self._finish(images, aug_gen)
             yield x, labels
+
+    def _rng_seed(self) -> int | None:
+        """The seed of this epoch's shuffle, None without shuffling."""
+        return _seed(self.seed, self.epoch, self.rank) if self.shuffle else None
+
+    def cut(self, total: int) -> Iterator[tuple[int, int]]:
+        """``(start, stop)`` of each batch of an epoch of ``total`` samples (the last one dropped when short and
+        ``drop_last``)."""
+        for start in range(0, total, self.batch_size):
+            stop = min(start + self.batch_size, total)
+            if self.drop_last and stop - start < self.batch_size:
+                return
+            yield start, stop
 
     @contextlib.contextmanager
     def _host_threads(self):
@@ -295,78 +239,6 @@ class DeviceLoader:
         finally:
             torch.set_num_threads(threads)
 
-    # -- batches ----------------------------------------------------------------------------------------------
-
-    def _permutation(self, n: int, device: torch.device) -> torch.Tensor:
-        if not self.shuffle:
-            return torch.arange(n, device=device)
-        # drawn on the CPU whatever the device: CUDA's generator gives another order for the same seed
-        gen = torch.Generator().manual_seed(_seed(self.seed, self.epoch, self.rank))
-        return torch.randperm(n, generator=gen).to(device)
-
-    def _resident_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        perm = self._permutation(self._local_count, self._index_device)
-        if self.num_samples > len(perm):  # pad so every rank runs the same number of batches
-            perm = torch.cat([perm, perm[: self.num_samples - len(perm)]])
-        for start in range(0, self.num_samples, self.batch_size):
-            idx = perm[start : start + self.batch_size]
-            if self.drop_last and len(idx) < self.batch_size:
-                break
-            labels = self._labels.index_select(0, idx.to(self.device, non_blocking=True))
-            if self.mode == "pinned":
-                yield self._copy_pinned(idx), labels
-            else:
-                yield self._images.index_select(0, idx), labels
-
-    def _copy_pinned(self, idx: torch.Tensor) -> torch.Tensor:
-        # two pinned staging buffers: fill one while the previous asynchronous copy from the other may still run
-        event = self._events[self._slot]
-        if event is not None:
-            event.synchronize()
-        buf = self._pinned[self._slot][: len(idx)]
-        torch.index_select(self._images, 0, idx, out=buf)
-        out = buf.to(self.device, non_blocking=True)
-        event = torch.cuda.Event()
-        event.record()
-        self._events[self._slot], self._slot = event, 1 - self._slot
-        return out
-
-    def _stream_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        rng = np.random.default_rng(_seed(self.seed, self.epoch, self.rank))
-        order = [
-            self._units[i] for i in (rng.permutation(len(self._units)) if self.shuffle else range(len(self._units)))
-        ]
-        emitted, carry_x, carry_y = 0, None, None
-        with ThreadPoolExecutor(1) as pool:
-            future = pool.submit(self._read_unit, order[0]) if order else None
-            for k in range(len(order)):
-                x, y = future.result()
-                future = pool.submit(self._read_unit, order[k + 1]) if k + 1 < len(order) else None
-                if self.shuffle:
-                    p = rng.permutation(len(x))
-                    x, y = x[p], y[p]
-                if carry_x is not None:
-                    x, y = np.concatenate([carry_x, x]), np.concatenate([carry_y, y])
-                full = len(x) // self.batch_size * self.batch_size
-                xt, yt = self._shard_to_device(x[:full], y[:full])
-                for start in range(0, full, self.batch_size):
-                    if emitted >= self.num_samples:
-                        return
-                    take = min(self.batch_size, self.num_samples - emitted)
-                    emitted += take
-                    yield xt[start : start + take], yt[start : start + take]
-                carry_x, carry_y = x[full:], y[full:]
-        rest = min(len(carry_y) if carry_y is not None else 0, self.num_samples - emitted)
-        if rest > 0 and not (self.drop_last and rest < self.batch_size):
-            xt, yt = self._shard_to_device(carry_x[:rest], carry_y[:rest])
-            yield xt, yt
-
-    def _shard_to_device(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        xt, yt = torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y.astype(np.int64))
-        if self.device.type == "cuda":
-            xt = xt.pin_memory()
-        return xt.to(self.device, non_blocking=True), yt.to(self.device, non_blocking=True)
-
     def _finish(self, images: torch.Tensor, aug_gen: torch.Generator | None) -> torch.Tensor:
         """uint8 [B, S, S] -> normalised float [B, 1, S, S], augmented first when asked."""
         x = images.unsqueeze(1)
@@ -375,6 +247,156 @@ class DeviceLoader:
             return torch.add(self._shift, x, alpha=1.0 / (255.0 * self.std))
         x = _random_affine(torch.mul(x, 1.0 / 255.0), self.augment, aug_gen)
         return x.sub_(self.mean).mul_(1.0 / self.std)
+
+
+class Parts:
+    """How a split is shared between ranks: each rank reads units ``(shard, first row, step)``.
+
+    Whole shards round-robin when streaming over at least as many shards as ranks (so each rank reads only its own
+    files); otherwise every ``world_size``-th row of every shard, which keeps each rank's part class-mixed.
+    """
+
+    def __init__(self, reader: SplitReader, world_size: int, by_shard: bool):
+        self.reader, self.world_size = reader, world_size
+        self.by_shard = by_shard and len(reader.shard_paths) >= world_size
+
+    def units(self, rank: int) -> list[tuple[int, int, int]]:
+        num_shards = len(self.reader.shard_paths)
+        if self.by_shard:
+            return [(s, 0, 1) for s in range(rank, num_shards, self.world_size)]
+        starts = np.concatenate([[0], np.cumsum(self.reader.shard_counts)])
+        return [(s, int((rank - starts[s]) % self.world_size), self.world_size) for s in range(num_shards)]
+
+    def count(self, rank: int) -> int:
+        counts = self.reader.shard_counts
+        return sum(max(0, -(-(counts[shard] - first) // step)) for shard, first, step in self.units(rank))
+
+
+def read_unit(reader: SplitReader, unit: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The images and labels of one unit, in shard order."""
+    shard, first, step = unit
+    lo = int(sum(reader.shard_counts[:shard]))
+    hi = lo + reader.shard_counts[shard]
+    return reader.read(lo, hi)[first::step], np.asarray(reader.labels[lo:hi][first::step])
+
+
+class _Resident:
+    """This rank's part read once as uint8 (on the device, or in pinned or plain host memory); each epoch a
+    permutation picks batches by ``index_select`` where the images are."""
+
+    def __init__(self, units: list[tuple[int, int, int]], count: int, loader: DeviceLoader):
+        self.loader, self.count = loader, count
+        s, pin = loader.image_size, loader.mode == "pinned"
+        images = torch.empty((count, s, s), dtype=torch.uint8, pin_memory=pin)
+        labels = torch.empty(count, dtype=torch.int64)
+        pos = 0
+        for unit in units:
+            x, y = read_unit(loader.reader, unit)
+            images[pos : pos + len(x)] = torch.from_numpy(x)
+            labels[pos : pos + len(y)] = torch.from_numpy(y.astype(np.int64))
+            pos += len(x)
+        self.index_device = loader.device if loader.mode == "device" else torch.device("cpu")
+        self.images = images.to(self.index_device)
+        self.labels = labels.to(loader.device)
+        self.pinned = [torch.empty((loader.batch_size, s, s), dtype=torch.uint8, pin_memory=True)
+                       for _ in range(2)] if pin else None
+        self.slot, self.events = 0, [None, None]
+
+    def histogram(self) -> np.ndarray:
+        hist = torch.zeros(256, dtype=torch.float64, device=self.images.device)
+        for start in range(0, len(self.images), 4096):  # chunks: an int64 copy of a whole split is 8x its size
+            chunk = self.images[start : start + 4096].flatten().to(torch.int64)
+            hist += torch.bincount(chunk, minlength=256).double()
+        return hist.cpu().numpy()
+
+    def epoch(self, seed: int | None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        loader = self.loader
+        if seed is None:
+            order = torch.arange(self.count, device=self.index_device)
+        else:  # drawn on the CPU whatever the device: CUDA's generator gives another order for the same seed
+            order = torch.randperm(self.count, generator=torch.Generator().manual_seed(seed)).to(self.index_device)
+        if loader.num_samples > len(order):  # pad with repeated samples so every rank runs as many batches
+            order = order.repeat(-(-loader.num_samples // max(len(order), 1)))[: loader.num_samples]
+        for start, stop in loader.cut(loader.num_samples):
+            idx = order[start:stop]
+            labels = self.labels.index_select(0, idx.to(loader.device, non_blocking=True))
+            yield (self._copy_pinned(idx) if self.pinned else self.images.index_select(0, idx)), labels
+
+    def _copy_pinned(self, idx: torch.Tensor) -> torch.Tensor:
+        # two pinned staging buffers: fill one while the previous asynchronous copy from the other may still run
+        event = self.events[self.slot]
+        if event is not None:
+            event.synchronize()
+        buf = self.pinned[self.slot][: len(idx)]
+        torch.index_select(self.images, 0, idx, out=buf)
+        out = buf.to(self.loader.device, non_blocking=True)
+        event = torch.cuda.Event()
+        event.record()
+        self.events[self.slot], self.slot = event, 1 - self.slot
+        return out
+
+
+class _Streamed:
+    """This rank's part read shard by shard each epoch (shard order and the order within a shard shuffled, the next
+    shard read in a background thread), for splits larger than the memory budget."""
+
+    def __init__(self, units: list[tuple[int, int, int]], count: int, loader: DeviceLoader):
+        self.units, self.count, self.loader = units, count, loader
+
+    def histogram(self) -> np.ndarray:
+        hist = np.zeros(256, dtype=np.float64)
+        for unit in self.units:
+            hist += np.bincount(read_unit(self.loader.reader, unit)[0].ravel(), minlength=256)
+        return hist
+
+    def _samples(self, seed: int | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The epoch's samples, a shard at a time, then (when the epoch asks for more than this part holds) its own
+        first samples again, as the resident strategy pads."""
+        rng = np.random.default_rng(seed) if seed is not None else None
+        order = [self.units[i] for i in (rng.permutation(len(self.units)) if rng else range(len(self.units)))]
+        pad = self.loader.num_samples - self.count
+        head: list[tuple[np.ndarray, np.ndarray]] = []
+        with ThreadPoolExecutor(1) as pool:
+            future = pool.submit(read_unit, self.loader.reader, order[0]) if order else None
+            for k in range(len(order)):
+                x, y = future.result()
+                future = pool.submit(read_unit, self.loader.reader, order[k + 1]) if k + 1 < len(order) else None
+                if rng is not None:
+                    p = rng.permutation(len(x))
+                    x, y = x[p], y[p]
+                if pad > 0 and sum(len(h[1]) for h in head) < pad:
+                    head.append((x, y))
+                yield x, y
+        while pad > 0 and head:
+            for x, y in head:
+                take = min(pad, len(y))
+                yield x[:take], y[:take]
+                pad -= take
+                if pad <= 0:
+                    break
+
+    def epoch(self, seed: int | None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        loader = self.loader
+        size = loader.batch_size
+        carry_x = carry_y = None
+        for x, y in self._samples(seed):
+            if carry_x is not None:
+                x, y = np.concatenate([carry_x, x]), np.concatenate([carry_y, y])
+            full = len(x) // size * size
+            if full:
+                xt, yt = self._to_device(x[:full], y[:full])
+                for start in range(0, full, size):
+                    yield xt[start : start + size], yt[start : start + size]
+            carry_x, carry_y = x[full:], y[full:]
+        rest = len(carry_y) if carry_y is not None else 0
+        if rest and not (loader.drop_last and rest < size):
+            yield self._to_device(carry_x, carry_y)
+
+    def _to_device(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        xt, yt = torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y.astype(np.int64))
+        if self.loader.device.type == "cuda":
+            xt = xt.pin_memory()
+        return xt.to(self.loader.device, non_blocking=True), yt.to(self.loader.device, non_blocking=True)
 
 
 def _random_affine(x: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch.Tensor:

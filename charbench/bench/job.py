@@ -25,6 +25,7 @@ from charbench.bench.throughput import loader_images_per_second, pipeline_effici
 from charbench.bench.train import Amp, EvalResult, build_optimizer, evaluate, seed_everything, train_epoch
 from charbench.data import Augment, DeviceLoader, stats_from_histogram
 from charbench.models import count_parameters, create_model
+from charbench.shards.index import read_index
 from charbench.shards.reader import open_dataset
 
 
@@ -42,7 +43,7 @@ class JobOptions:
 
 def _loaders(job: Job, opts: JobOptions, ctx: DistContext) -> tuple[dict, dict]:
     """Readers and DeviceLoaders of every split the dataset has; training batches are normalised by train stats."""
-    index_splits = open_dataset(job.path, "train").index["splits"]
+    index_splits = read_index(job.path)["splits"]
     readers = {s: open_dataset(job.path, s) for s in ("train", "val", "test") if s in index_splits}
     common = {
         "device": opts.device,

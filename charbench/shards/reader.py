@@ -13,7 +13,6 @@ build pinned at first.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Iterator
@@ -30,9 +29,10 @@ from charbench.shards.staging import old_prefix
 
 __all__ = ["MAX_PINNED_SHARDS", "SplitReader", "dataset_identity", "list_datasets", "open_dataset", "open_shard"]
 
-# A split with more shards is not kept open (file-descriptor limits): each read opens its shard and checks the
-# folder's identity instead.
+# A split with more shards is not kept open whole (file-descriptor limits): a shard is opened when read, with the
+# folder's identity checked, and the last MAX_OPEN_UNPINNED of them stay open.
 MAX_PINNED_SHARDS = 256
+MAX_OPEN_UNPINNED = 32
 # Pauses between attempts to open a dataset that changes while it is opened (about 2 s in all).
 RETRY_DELAYS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.6)
 
@@ -85,10 +85,13 @@ class SplitReader:
     and raise ShardFormatError if the dataset was replaced since it was opened.
     """
 
-    def __init__(self, dataset_dir: Path, split: str):
+    def __init__(self, dataset_dir: Path, split: str, chunk_cache_bytes: int | None = None):
         self.path = Path(dataset_dir)
         self.split = split
-        self._files: list[h5py.File | None] | None = None
+        # HDF5's chunk cache per open shard; per-item readers want several chunks cached (ShardDataset)
+        self._h5_options = {"rdcc_nbytes": chunk_cache_bytes} if chunk_cache_bytes else {}
+        self._files: dict[int, h5py.File] = {}
+        self._pinned = False
         self._pid = os.getpid()
         for delay in (*RETRY_DELAYS, None):
             try:
@@ -108,14 +111,14 @@ class SplitReader:
             if not self._swap_in_progress():
                 read_index(self.path)  # raises the usual "not a prepared dataset" message
             raise _Changed from None  # in a swap's gap (or it appeared just now)
-        self._files = None
+        self._files = {}
         try:
             self._load_index(read_index(self.path))
             self.identity = before
-            if len(self.shard_paths) <= MAX_PINNED_SHARDS:
-                self._files = []
+            self._pinned = len(self.shard_paths) <= MAX_PINNED_SHARDS
+            if self._pinned:
                 for i in range(len(self.shard_paths)):
-                    self._files.append(self._open(i, check=False))
+                    self._files[i] = self._open(i, check=False)
             self.labels, self.groups, self.source_ids, self.variants = self._columns(
                 "labels", "groups", "source_ids", "variants")
             unchanged = dataset_identity(self.path) == before
@@ -179,10 +182,10 @@ class SplitReader:
         """Open shard ``i`` and check it against index.json; ``check``: also that the folder is the pinned build."""
         path = self.shard_paths[i]
         if check:
-            f = open_shard(path, self.path, self.identity)
+            f = open_shard(path, self.path, self.identity, **self._h5_options)
         else:
             try:
-                f = h5py.File(path, "r")
+                f = h5py.File(path, "r", **self._h5_options)
             except OSError as exc:
                 raise ShardFormatError(f"cannot open shard {path}: {exc}") from None
         version = f.attrs.get("schema_version")
@@ -195,36 +198,36 @@ class SplitReader:
             raise ShardFormatError(f"{path} holds {found} examples; index.json says {self.shard_counts[i]}")
         return f
 
-    @contextlib.contextmanager
-    def _shard(self, i: int, check: bool = True) -> Iterator[h5py.File]:
-        """Shard ``i`` of the pinned build: the kept handle, else (too many shards) opened for this call only."""
-        if self._files is None:
-            f = self._open(i, check)
-            try:
-                yield f
-            finally:
-                f.close()
-            return
+    def _shard(self, i: int, check: bool = True) -> h5py.File:
+        """Shard ``i`` of the pinned build, opened once per process: kept for good when the split is pinned, else
+        among the last MAX_OPEN_UNPINNED opened."""
         if self._pid != os.getpid():  # forked or unpickled: the handles here are not usable, re-open by path
-            self._files, self._pid = [None] * len(self.shard_paths), os.getpid()
-        if self._files[i] is None:
-            self._files[i] = self._open(i)
-        yield self._files[i]
+            self._files, self._pid = {}, os.getpid()
+        f = self._files.pop(i, None)
+        if f is None:
+            f = self._open(i, check=check or self._pinned)
+            if not self._pinned and len(self._files) >= MAX_OPEN_UNPINNED:
+                self._files.pop(next(iter(self._files))).close()
+        self._files[i] = f  # most recently used last
+        return f
+
+    def shard_images(self, i: int) -> h5py.Dataset:
+        """The ``/images`` dataset of shard ``i`` (for per-item readers; ``read`` and ``iter_shards`` copy out)."""
+        return self._shard(i)["images"]
 
     def _columns(self, *names: str) -> list[np.ndarray]:
         parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
         for i in range(len(self.shard_paths)):
-            with self._shard(i, check=False) as f:
-                for name in names:
-                    parts[name].append(f[name][...])
+            f = self._shard(i, check=False)
+            for name in names:
+                parts[name].append(f[name][...])
         return [np.concatenate(parts[name]) if parts[name] else np.zeros(0) for name in names]
 
     def iter_shards(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(images uint8 [n,S,S], labels int32 [n])`` one shard at a time, in order."""
         for i in range(len(self.shard_paths)):
-            with self._shard(i) as f:
-                images, labels = f["images"][...], f["labels"][...]
-            yield images, labels
+            f = self._shard(i)
+            yield f["images"][...], f["labels"][...]
 
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Images ``start:stop`` of the split (across shard boundaries) as one uint8 array."""
@@ -236,8 +239,7 @@ class SplitReader:
             lo, hi = max(start, self._starts[i]), min(stop, self._starts[i + 1])
             if lo >= hi:
                 continue
-            with self._shard(i) as f:
-                out[pos : pos + hi - lo] = f["images"][lo - self._starts[i] : hi - self._starts[i]]
+            out[pos : pos + hi - lo] = self._shard(i)["images"][lo - self._starts[i] : hi - self._starts[i]]
             pos += hi - lo
         return out
 
@@ -247,13 +249,10 @@ class SplitReader:
 
     def close(self) -> None:
         """Close the shard files. A later read re-opens them, and refuses a dataset replaced meanwhile."""
-        if self._files is None:
-            return
         if self._pid == os.getpid():
-            for f in self._files:
-                if f is not None:
-                    f.close()
-        self._files, self._pid = [None] * len(self._files), os.getpid()
+            for f in self._files.values():
+                f.close()
+        self._files, self._pid = {}, os.getpid()
 
     def __enter__(self) -> Self:
         return self
@@ -262,12 +261,9 @@ class SplitReader:
         self.close()
 
     def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        if state["_files"] is not None:
-            state["_files"] = [None] * len(state["_files"])
-        return state
+        return {**self.__dict__, "_files": {}}
 
 
-def open_dataset(path: str | Path, split: str = "train") -> SplitReader:
+def open_dataset(path: str | Path, split: str = "train", chunk_cache_bytes: int | None = None) -> SplitReader:
     """Open ``split`` of the prepared dataset in folder ``path`` (the one holding index.json)."""
-    return SplitReader(Path(path), split)
+    return SplitReader(Path(path), split, chunk_cache_bytes)

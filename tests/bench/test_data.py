@@ -60,6 +60,20 @@ def test_ranks_partition_the_split(reader, budget):
     assert [len(epoch_batches(e)[1]) for e in even] == [even[0].num_samples] * 2
 
 
+@pytest.mark.parametrize("budget", [None, 1], ids=["resident", "stream"])
+def test_even_pads_the_smaller_part_with_its_own_samples_in_both_modes(make_dataset, budget):
+    reader = open_dataset(make_dataset(counts={"train": 250}, shard_size=50), "train")  # 5 shards: parts differ
+    plain = [DeviceLoader(reader, 16, rank=r, world_size=2, memory_budget=budget) for r in range(2)]
+    counts = [p.num_samples for p in plain]
+    even = [DeviceLoader(reader, 16, rank=r, world_size=2, even=True, shuffle=True, memory_budget=budget)
+            for r in range(2)]
+    assert [e.num_samples for e in even] == [max(counts)] * 2  # padded up, never cut
+    for p, e in zip(plain, even):
+        own = {tuple(row) for row in epoch_batches(p)[0].flatten(1).tolist()}
+        got = epoch_batches(e, 3)[0].flatten(1).tolist()
+        assert len(got) == max(counts) and {tuple(row) for row in got} == own  # every own image, only own images
+
+
 def test_pixel_histogram_gives_split_statistics(reader):
     images = reader.images().astype(np.float64) / 255
     for budget in (None, 1):
