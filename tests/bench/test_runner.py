@@ -104,7 +104,8 @@ def test_report_json_contents(run_dir):
     assert res["target"]["protocol_difference"] is None  # both official splits
     thr = res["throughput"]
     assert thr["train_images_per_s"] > 0 and thr["loader_images_per_s"] > thr["train_images_per_s"]
-    assert 0 < thr["pipeline_efficiency"]
+    # the loader keeps a host-resident split: real batches cost about what random tensors do
+    assert thr["pipeline_steps"] == 4 and 0.2 < thr["pipeline_efficiency"] < 5
     assert res["resources"]["gpu_util_mean"] is None and "no GPU" in res["resources"]["gpu_unavailable_reason"]
     assert res["resources"]["process_cpu_percent_mean"] is not None and res["resources"]["host_mem_peak_mib"] > 0
     assert set(res["data"]["split_hashes"]) == {"train", "val", "test"} and len(res["data"]["dataset_hash"]) == 64

@@ -71,9 +71,7 @@ def test_kaggle_layout_end_to_end(kaggle, tmp_path):
 def test_group_by_book_and_zip_source_give_same_content(kaggle, tmp_path):
     by_book = check_converter("kuzushiji", kaggle.root, tmp_path / "a", group_by="book", fractions=(0.34, 0.33, 0.33))
     books = {s: {r.index["notes"]["books"][b] for b in r.groups.tolist()} for s, r in by_book.items()}
-    assert books == {"train": {"umgy001"}, "val": {"200000000"}, "test": {"200000002"}} or (
-        len(books) == 3 and sorted(len(v) for v in books.values()) == [1, 1, 1]
-    )
+    assert set(books) == {"train", "val", "test"} and all(len(v) == 1 for v in books.values())  # a book a split
     assert set.union(*books.values()) == {"200000000", "umgy001", "200000002"}
     pages = by_book["train"].index["notes"]["pages"]
     for s, r in by_book.items():  # groups hold book ids here; each example's page is still in the right book

@@ -7,11 +7,37 @@ import numpy as np
 import pytest
 
 from charbench.errors import ShardFormatError
+from charbench.shards.content import content_sha256
 from charbench.shards.reader import open_dataset
-from charbench.shards.schema import ARRAYS, SHARD_ATTRS
+from charbench.shards.schema import ARRAYS, CLASS_CODEPOINT, CLASS_NAME, SHARD_ATTRS, shard_attrs
+from charbench.shards.writer import write_shard
 
 
-def test_every_field_round_trips(tiny_dataset):
+def test_every_field_round_trips_with_its_values(tmp_path):
+    """Each array, the class table and every attribute come back from the file exactly as written."""
+    rng = np.random.default_rng(7)
+    n = 37
+    arrays = {
+        "images": rng.integers(0, 256, (n, 12, 12), dtype=np.uint8),
+        "labels": rng.integers(0, 3, n).astype(np.int32),
+        "groups": rng.integers(-1, 50, n).astype(np.int32),
+        "source_ids": rng.integers(2**33, 2**40, n).astype(np.int64),  # past 32 bits
+        "variants": rng.integers(0, 4, n).astype(np.int32),
+    }
+    names, codepoints = ["あ", "U+XXXX-free", "a/A"], [0x3042, -1, -1]
+    attrs = shard_attrs(dataset="d", split="val", shard_index=2, num_shards=5, image_size=12,
+                        normalization={"binarize": "otsu", "center": "mass", "margin": 2, "invert": "auto"},
+                        balance="500/both", seed=9, charbench_version="x", created_utc="2026-01-01T00:00:00Z")
+    info = write_shard(tmp_path / "val-00002-of-00005.h5", arrays, names, codepoints, attrs)
+    with h5py.File(tmp_path / info.file, "r") as f:
+        for name in ARRAYS:
+            np.testing.assert_array_equal(f[name][...], arrays[name], err_msg=name)
+        assert [v.decode() for v in f[CLASS_NAME][...]] == names and f[CLASS_CODEPOINT][...].tolist() == codepoints
+        assert {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()} == attrs
+    assert info.count == n and info.content_sha256 == content_sha256(arrays, names, codepoints, attrs)
+
+
+def test_prepared_dataset_keeps_its_layout(tiny_dataset):
     path = tiny_dataset(per_class=12, seed=5)
     index = json.loads((path / "index.json").read_text())
     assert index["schema_version"] == 1 and set(index["splits"]) == {"train", "val", "test"}
