@@ -42,13 +42,16 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "tamil" / "hpl-
 
 
 def real_corpus(root: Path, copies: int) -> Path:
-    """The real TIFF tree ``copies`` times under ``r<k>/`` (same names, so the same classes and writers), as hard
-    links (or copies across file systems): regular files, as in a real corpus, where symbolic links would add a
-    link resolution to every listing and open."""
+    """The real TIFF tree ``copies`` times under ``r<k>/``, each copy's writers renumbered (``usr_W`` ->
+    ``usr_<W + 1000 k>``: the converter reads a sample found twice under one class, writer and sample number once),
+    as hard links (or copies across file systems): regular files, as in a real corpus, where symbolic links would
+    add a link resolution to every listing and open."""
     files = sorted(p for p in REAL.rglob("*.tiff") if p.is_file())
     for k in range(copies):
         for src in files:
-            dst = root / f"r{k}" / src.relative_to(REAL)
+            parts = [f"usr_{int(part[4:]) + 1000 * k}" if part.startswith("usr_") else part
+                     for part in src.relative_to(REAL).parts]
+            dst = root / f"r{k}" / Path(*parts)
             dst.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(src, dst)

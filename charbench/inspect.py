@@ -6,18 +6,24 @@ from pathlib import Path
 
 import numpy as np
 
+from charbench.kernels.polarity import InkTally
 from charbench.shards.index import read_index
 from charbench.shards.reader import open_dataset
 
+INK_SAMPLE = 20_000  # images per split the ink figures are measured on (spread over the split)
+
 
 def summarize(dataset_dir: Path) -> dict:
-    """Counts per split and class, and the imbalance ratio (largest / smallest non-empty class) per split."""
+    """Counts per split and class, the imbalance ratio (largest / smallest non-empty class), ink coverage and
+    background polarity per split, classes without training images, and warnings."""
     index = read_index(dataset_dir)
     names = [c["name"] for c in index["classes"]]
-    out = {"name": index["name"], "image_size": index["image_size"], "num_classes": len(names), "splits": {}}
+    out = {"name": index["name"], "image_size": index["image_size"], "num_classes": len(names), "splits": {},
+           "warnings": []}
     for split, entry in index["splits"].items():
         counts = np.asarray(entry["class_counts"])
         nonzero = counts[counts > 0]
+        tally = ink_tally(dataset_dir, split)
         out["splits"][split] = {
             "count": entry["count"],
             "classes_present": len(nonzero),
@@ -25,26 +31,52 @@ def summarize(dataset_dir: Path) -> dict:
             "largest": [(names[i], int(counts[i])) for i in np.argsort(-counts, kind="stable")[:5]],
             "smallest": [(names[i], int(counts[i])) for i in np.argsort(counts, kind="stable")[:5] if counts[i] > 0],
             "varied_copies": entry.get("varied_copies", 0),
+            "ink": tally.as_dict(),
         }
+        if warning := tally.warning(f"{index['name']}/{split}"):
+            out["warnings"].append(warning)
     out["balance"] = index.get("balance")
+    out["classes_without_training_images"] = index.get("classes_without_training_images")
+    if unseen := out["classes_without_training_images"]:
+        out["warnings"].append(f"{unseen['count']:,} classes have examples in val/test but no training image: "
+                               f"{', '.join(unseen['names'][:10])}{' ...' if unseen['count'] > 10 else ''}")
     return out
+
+
+def ink_tally(dataset_dir: Path, split: str, limit: int = INK_SAMPLE) -> InkTally:
+    """Ink coverage and polarity of up to ``limit`` images spread evenly over a split, read shard by shard."""
+    tally = InkTally()
+    with open_dataset(dataset_dir, split) as ds:
+        step = max(1, -(-len(ds) // limit))
+        start = 0
+        for i in range(len(ds.shard_paths)):
+            count = ds.shard_counts[i]
+            picks = np.arange((-start) % step, count, step)
+            if len(picks):
+                tally.add(ds.shard_images(i)[np.sort(picks)])
+            start += count
+    return tally
 
 
 def sample_grid(dataset_dir: Path, out_png: Path, split: str | None = None, per_class: int = 8,
                 max_classes: int = 20) -> Path:
-    """A PNG with up to ``per_class`` samples for each of the ``max_classes`` most frequent classes."""
+    """A PNG with up to ``per_class`` samples for each of the ``max_classes`` most frequent classes, each row named
+    by its class (in a font that has its glyphs, else its codepoints), codepoint and count."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from charbench.fonts import display_label, quiet_glyph_warnings
 
     index = read_index(dataset_dir)
     split = split or next(iter(index["splits"]))
     ds = open_dataset(dataset_dir, split)
     counts = np.bincount(ds.labels, minlength=ds.num_classes)
     classes = [int(c) for c in np.argsort(-counts, kind="stable")[:max_classes] if counts[c] > 0]
-    fig, axes = plt.subplots(len(classes), per_class, figsize=(per_class * 0.8, len(classes) * 0.8 + 0.4),
-                             squeeze=False)
+    height = len(classes) * 0.8 + 0.5
+    fig, axes = plt.subplots(len(classes), per_class, figsize=(per_class * 0.8 + 2.4, height), squeeze=False)
+    fig.subplots_adjust(top=1 - 0.45 / height, bottom=0.1 / height)
     for r, cls in enumerate(classes):
         picks = np.flatnonzero(ds.labels == cls)[:per_class]
         for c in range(per_class):
@@ -52,10 +84,15 @@ def sample_grid(dataset_dir: Path, out_png: Path, split: str | None = None, per_
             ax.axis("off")
             if c < len(picks):
                 ax.imshow(ds.read(int(picks[c]), int(picks[c]) + 1)[0], cmap="gray", vmin=0, vmax=255)
-        axes[r][0].set_title(ds.class_names[cls][:12], fontsize=7, loc="left")
-    fig.suptitle(f"{index['name']} / {split}: samples of the {len(classes)} largest classes", fontsize=9)
+        entry = index["classes"][cls]
+        text, font = display_label(entry["name"], entry["codepoint"], int(counts[cls]))
+        axes[r][0].text(-0.12, 0.5, text, transform=axes[r][0].transAxes, ha="right", va="center", fontsize=10,
+                        fontproperties=font)
+    fig.suptitle(f"{index['name']} / {split}: samples of the {len(classes)} largest classes", fontsize=10,
+                 y=1 - 0.12 / height)
     out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=100, bbox_inches="tight")
+    with quiet_glyph_warnings():
+        fig.savefig(out_png, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return out_png
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -30,6 +31,10 @@ def worker_context():
 
 
 _SERVER_UP = threading.Event()  # a pool of this process has had a worker running: the forkserver is up
+# About what starting a pool from nothing costs (the server imports charbench and numba): work this process would
+# finish sooner on its own gets no pool. The pool starts anyway once the first item has run this long here.
+POOL_START_SECONDS = 1.5
+DECIDE_SECONDS = 0.3
 
 
 def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
@@ -39,8 +44,10 @@ def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
 
     A pool takes a second or so to start when its server does not run yet (the server imports charbench and numba),
     so this process then works through the items from the front, with ``local_fn`` (default ``fn``), until the pool's
-    first worker is up; the pool takes them from the back, and every item left once it runs. ``initializer(*initargs)`` runs in each worker;
-    ``on_result(i, result)`` is called here as each result arrives (progress bars).
+    first worker is up; the pool takes them from the back, and every item left once it runs. When this process's
+    first item shows that it would finish every item before a pool could start, no pool is started at all.
+    ``initializer(*initargs)`` runs in each worker; ``on_result(i, result)`` is called here as each result arrives
+    (progress bars).
     """
     report = on_result or (lambda i, r: None)
     if workers <= 1 or len(items) <= 1:
@@ -54,11 +61,14 @@ def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
     # Help only while the pool starts from nothing; a pool forked from a running server starts within a fraction
     # of a second, and once a pool runs, its workers have the cores.
     help_here = not (context.get_start_method() == "forkserver" and _SERVER_UP.is_set())
+    start = _StartDecision(help_here)
 
     def feed() -> None:
         """Submit items from the back, once the pool is up; then shut it down. It runs on its own thread, since the
         first submit waits for the server to start; a caller that did every item itself need not wait for that."""
         try:
+            if not start.pool_wanted():
+                return
             pool.submit(_nothing).result()  # the first worker is up: from now on, submitting is quick
             queue.pool_up.set()
             _SERVER_UP.set()
@@ -73,10 +83,17 @@ def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
     feeder = threading.Thread(target=feed, name="charbench-pool-feeder", daemon=True)
     feeder.start()
     try:
+        first = time.perf_counter()
         while help_here and not failed and not queue.pool_up.is_set() and (k := queue.claim_front()) is not None:
             results[k] = _reported(report, k, (local_fn or fn)(items[k]))
+            if k == 0:  # no pool when the rest is done here sooner: the loop then takes every item
+                start.decide(len(items) - 1, time.perf_counter() - first)
         for k, f in queue.results():  # as they finish, for the progress bar
             results[k] = _reported(report, k, f.result())
+        if start.started and not queue.pool_up.is_set():
+            # every item was done here after all: let the starting pool come up and close, so that no worker is
+            # left unpickling its start-up state from a process that is gone (a traceback on stderr)
+            feeder.join()
     except BaseException:
         queue.stop()
         pool.shutdown(wait=False, cancel_futures=True)  # the pool's items not started yet are dropped
@@ -90,6 +107,31 @@ def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
 
 def _nothing() -> None:
     pass
+
+
+class _StartDecision:
+    """Whether a pool is started: the feeder asks (and waits up to DECIDE_SECONDS), this process answers after its
+    first item: no pool when the items left would be done here before a pool could start."""
+
+    def __init__(self, helping: bool):
+        self._lock, self._answered = threading.Lock(), threading.Event()
+        self.started, self._wanted = False, True
+        if not helping:  # nothing runs here: no question to ask
+            self._answered.set()
+
+    def pool_wanted(self) -> bool:
+        self._answered.wait(DECIDE_SECONDS)
+        with self._lock:
+            self.started = self._wanted
+            return self._wanted
+
+    def decide(self, left: int, first_item_seconds: float) -> bool:
+        """Answer after the first item; True when this process is to do every item (no pool was started yet)."""
+        with self._lock:
+            alone = not self.started and left * first_item_seconds < POOL_START_SECONDS
+            self._wanted = not alone
+            self._answered.set()
+            return alone
 
 
 def _reported(report: Callable[[int, Any], None], i: int, result: Any) -> Any:

@@ -23,9 +23,10 @@ import charbench
 from charbench import splits as splitting
 from charbench.balance import resample
 from charbench.datasets import resolve
-from charbench.datasets.base import Catalog, Converter
+from charbench.datasets.base import Catalog, Converter, Decoded
 from charbench.errors import DatasetExistsError, OptionError, RawDataNotFoundError
 from charbench.kernels import KERNELS_VERSION, parse_binarize
+from charbench.kernels.polarity import dataset_invert
 from charbench.manifest import load_manifest, raw_dir_for
 from charbench.paths import prepared_root
 from charbench.pool import available_cores, process_map
@@ -38,6 +39,7 @@ from charbench.shards.staging import StagedDataset
 from charbench.sources import describe_sources
 
 log = logging.getLogger(__name__)
+POLARITY_SAMPLE = 256  # images sampled to fix a pixel-exact dataset's ink polarity
 
 
 @dataclass
@@ -61,7 +63,7 @@ class PrepareConfig:
     shard_size: int | None = None  # None: the converter's default_shard_size
     balance: int | None = None
     balance_mode: str = "both"
-    min_count: int = 0
+    min_count: int | None = None  # None: 1 with --balance (no class without a training original), else 0
     workers: int | None = None
     shard_index: int = 0
     num_shards: int | None = None  # array-job mode: build only shards k with k % num_shards == shard_index
@@ -80,6 +82,7 @@ class Plan:
     variants: dict[str, np.ndarray]
     split: dict  # method, fractions, grouping and seed, as index.json records them
     balance: dict | None
+    unseen: dict | None = None  # classes in val/test without a training image (see _unseen_classes)
 
 
 def prepare(config: PrepareConfig) -> Path:
@@ -176,8 +179,20 @@ def _normalization(config: PrepareConfig, catalog: Catalog, converter: Converter
     center = config.center or d.center
     if center == "none" and size != catalog.native_size:
         center = "mass"  # resizing needs a crop-and-fit mode; MNIST's centre of mass is the field's default
-    return Normalization(size=size, binarize=config.binarize or d.binarize, center=center,
+    norm = Normalization(size=size, binarize=config.binarize or d.binarize, center=center,
                          margin=d.margin if config.margin is None else config.margin, invert=config.invert or d.invert)
+    if norm.invert == "auto" and norm.pixel_exact(catalog.native_size):
+        # kept pixel-exact: one polarity for the whole dataset (per image it could flip single characters)
+        invert, vote = dataset_invert(_polarity_sample(converter, catalog), f"{config.output_name} ({config.source})")
+        norm = replace(norm, invert=invert, polarity=vote)
+    return norm
+
+
+def _polarity_sample(converter: Converter, catalog: Catalog, count: int = POLARITY_SAMPLE):
+    """Images of ``count`` catalog rows spread evenly over the source (the same rows on every run)."""
+    rows = np.unique(np.linspace(0, len(catalog) - 1, min(count, len(catalog))).astype(np.int64))
+    images = converter.load(rows)
+    return images.images if isinstance(images, Decoded) else images
 
 
 def _group_key(config: PrepareConfig, converter: Converter, catalog: Catalog) -> str | None:
@@ -202,19 +217,37 @@ def _plan(config: PrepareConfig, converter: Converter, catalog: Catalog, group_k
     balance = None
     if config.balance is not None and "train" in rows:
         before = _histogram(catalog, rows["train"])
+        min_count = 1 if config.min_count is None else config.min_count
         res = resample(catalog.labels[rows["train"]], target=config.balance, mode=config.balance_mode,
-                       seed=config.seed, min_count=config.min_count, num_classes=len(catalog.classes))
+                       seed=config.seed, min_count=min_count, num_classes=len(catalog.classes))
         rows["train"], variants["train"] = rows["train"][res.indices], res.variants
         for name in rows:  # classes dropped by --min-count leave every split, so no split scores an untrained class
             if name != "train" and res.dropped_classes:
                 keep = ~np.isin(catalog.labels[rows[name]], res.dropped_classes)
                 rows[name], variants[name] = rows[name][keep], variants[name][keep]
-        balance = {"target": config.balance, "mode": config.balance_mode, "min_count": config.min_count,
+        balance = {"target": config.balance, "mode": config.balance_mode, "min_count": min_count,
                    "dropped_classes": [catalog.classes[c].name for c in res.dropped_classes],
                    "train_before": before, "train_after": _histogram(catalog, rows["train"])}
     split_info = {"method": method, "fractions": list(config.fractions), "val_fraction": config.val_fraction,
                   "group_by": group_key, "seed": config.seed}
-    return Plan(rows, variants, split_info, balance)
+    return Plan(rows, variants, split_info, balance, _unseen_classes(catalog, rows))
+
+
+def _unseen_classes(catalog: Catalog, rows: dict[str, np.ndarray]) -> dict | None:
+    """Classes that val or test hold and training never sees (a group split can leave a rare class's only writer,
+    page or book out of train): how many, their names, and the examples of them per split. None when there are none.
+    """
+    trained = np.bincount(catalog.labels[rows["train"]], minlength=len(catalog.classes)) if "train" in rows else None
+    per_split = {}
+    for name in ("val", "test"):
+        if name in rows:
+            counts = np.bincount(catalog.labels[rows[name]], minlength=len(catalog.classes))
+            per_split[name] = counts if trained is None else np.where(trained == 0, counts, 0)
+    classes = sorted({int(c) for counts in per_split.values() for c in np.flatnonzero(counts)})
+    if not classes:
+        return None
+    return {"count": len(classes), "names": [catalog.classes[c].name for c in classes[:100]],
+            "examples": {name: int(counts.sum()) for name, counts in per_split.items()}}
 
 
 def _histogram(catalog: Catalog, rows: np.ndarray) -> list[int]:
@@ -239,7 +272,7 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
     if not tasks:
         return
     workers = min(config.workers or available_cores(), len(tasks))
-    if config.workers is None and norm.is_identity(catalog.native_size):
+    if config.workers is None and converter.cheap_load and norm.is_identity(catalog.native_size):
         workers = 1  # nothing to decode or normalise: the writer's deflate threads already use every core
     total = sum(len(t.rows) for t in tasks)
     infos: list = [None] * len(tasks)
@@ -271,6 +304,7 @@ def _plan_record(config, converter, catalog, norm, plan: Plan, tasks: list[Shard
         charbench_version=charbench.__version__, created_utc=tasks[0].attrs["created_utc"] if tasks else None,
         image_size=norm.size, classes=[(c.name, c.codepoint) for c in catalog.classes],
         kernels_version=KERNELS_VERSION, normalization=norm.as_dict(), split=plan.split, balance=plan.balance,
+        classes_without_training_images=plan.unseen,
         options=dict(converter.opts),
         sources=describe_sources(converter.source_files(), converter.source, converter.source_digests()),
         **converter.skips.as_dict(), notes=catalog.notes,
@@ -291,6 +325,18 @@ def _summary(config: PrepareConfig, index: dict, path: Path) -> None:
         return
     counts = ", ".join(f"{name} {entry['count']:,}" for name, entry in index["splits"].items())
     console.print(f"[green]prepared[/] {index['name']}: {counts} ({index['num_classes']} classes) -> {path}")
+    if read := (index.get("notes") or {}).get("read"):
+        console.print(f"  read: {read}", markup=False)
+    if unseen := index.get("classes_without_training_images"):
+        where = ", ".join(f"{n:,} in {split}" for split, n in unseen["examples"].items() if n)
+        console.print(f"  [yellow]warning[/] {unseen['count']:,} classes have examples in val/test but no training "
+                      f"image ({where}): {', '.join(unseen['names'][:8])}{' ...' if unseen['count'] > 8 else ''}; "
+                      "--balance N with --min-count 1 drops them from every split")
+    if (balance := index.get("balance")) and balance["dropped_classes"]:
+        k = balance["min_count"]
+        why = "without a training original" if k == 1 else f"with fewer than {k} training originals"
+        console.print(f"  dropped {len(balance['dropped_classes']):,} classes {why} from every split (listed in "
+                      "index.json balance.dropped_classes)")
     for reason, n in index["skipped"].items():
         console.print(f"  skipped {n:,} {reason}")
     if index["skipped_examples"]:

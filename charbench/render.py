@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from charbench.datasets.base import Catalog, Converter
+from charbench.datasets.base import Catalog, Converter, Decoded
+from charbench.errors import FormatError
+from charbench.kernels.ragged import Ragged
 from charbench.shards.ledger import record_shard
 from charbench.shards.writer import ShardInfo, write_shard
 
@@ -20,14 +22,20 @@ class Normalization:
     center: str
     margin: int
     invert: str
+    polarity: dict | None = None  # how a dataset-wide invert was decided (see prepare), for index.json
+
+    def pixel_exact(self, native_size: int | None) -> bool:
+        """True when images are stored at their own size without binarising or moving them (inverting aside)."""
+        return (self.binarize == "none" and self.center == "none" and native_size is not None
+                and self.size == native_size)
 
     def is_identity(self, native_size: int | None) -> bool:
-        return (self.binarize == "none" and self.center == "none" and self.invert == "no"
-                and native_size is not None and self.size == native_size)
+        return self.pixel_exact(native_size) and self.invert == "no"
 
     def as_dict(self) -> dict:
-        return {"size": self.size, "binarize": self.binarize, "center": self.center, "margin": self.margin,
-                "invert": self.invert}
+        out = {"size": self.size, "binarize": self.binarize, "center": self.center, "margin": self.margin,
+               "invert": self.invert}
+        return {**out, "polarity": self.polarity} if self.polarity else out
 
 
 @dataclass(frozen=True)
@@ -45,38 +53,69 @@ def variation_seeds(seed: int, source_ids: np.ndarray, variants: np.ndarray) -> 
 
 
 def render_images(converter: Converter, catalog: Catalog, norm: Normalization, rows: np.ndarray,
-                  variants: np.ndarray, seed: int) -> np.ndarray:
-    """Pixels of ``rows`` as uint8 [n, S, S]: each distinct row decoded once, copies varied."""
+                  variants: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[str, str]]]:
+    """Pixels of ``rows`` as uint8 [k, S, S], each distinct row decoded once and copies varied; with the mask of the
+    rows kept (those whose image decoded) and the failures by distinct row."""
     unique, inverse = np.unique(rows, return_inverse=True)
-    raw = converter.load(unique)
-    if norm.is_identity(catalog.native_size):
-        images = np.asarray(raw, dtype=np.uint8)
-    else:
-        from charbench.kernels import normalize
-
-        images = normalize(raw, size=norm.size, binarize=norm.binarize, margin=norm.margin, center=norm.center,
-                           invert=norm.invert)
-    images = images[inverse]
+    raw, failed = converter.load(unique), {}
+    if isinstance(raw, Decoded):
+        raw, failed = raw.images, {int(unique[k]): why for k, why in raw.failed.items()}
+    decoded = np.ones(len(unique), bool)
+    decoded[[int(np.searchsorted(unique, r)) for r in failed]] = False
+    if norm.pixel_exact(catalog.native_size) and isinstance(raw, Ragged):
+        _refuse_other_sizes(converter, raw, unique[decoded], norm.size)
+    images = normalize_images(raw, norm, catalog.native_size)
+    keep = decoded[inverse]
+    images = images[(np.cumsum(decoded) - 1)[inverse[keep]]]
+    rows, variants = rows[keep], variants[keep]
     copies = np.flatnonzero(variants > 0)
     if len(copies):
         from charbench.kernels import vary
 
         seeds = variation_seeds(seed, catalog.source_ids[rows[copies]], variants[copies])
         images[copies] = vary(np.ascontiguousarray(images[copies]), seeds)
-    return images
+    return images, keep, failed
+
+
+def _refuse_other_sizes(converter: Converter, raw: Ragged, rows: np.ndarray, size: int) -> None:
+    """A dataset kept at its native size cannot hold an image of another size: name it and the fix."""
+    other = np.flatnonzero((raw.shapes != size).any(axis=1))
+    if len(other):
+        h, w = raw.shapes[other[0]].tolist()
+        raise FormatError(f"{converter.describe(int(rows[other[0]]))} is {w}x{h} pixels but this dataset is kept at "
+                          f"its native {size}x{size} ({len(other)} such image(s) in this shard); choose an output "
+                          "size with --size to normalise every image to it")
+
+
+def normalize_images(raw, norm: Normalization, native_size: int | None) -> np.ndarray:
+    """Decoded images as the shards store them: as they are when nothing is to be done, else through the kernels."""
+    if norm.is_identity(native_size):
+        return np.asarray(raw, dtype=np.uint8)
+    from charbench.kernels import normalize
+
+    return normalize(raw, size=norm.size, binarize=norm.binarize, margin=norm.margin, center=norm.center,
+                     invert=norm.invert)
 
 
 def build_shard(converter: Converter, catalog: Catalog, norm: Normalization, group_key: str | None,
                 task: ShardTask) -> ShardInfo:
-    """Render and write one shard; returns its ShardInfo for index.json."""
-    rows = task.rows
-    images = render_images(converter, catalog, norm, rows, task.variants, int(task.attrs["seed"]))
+    """Render and write one shard; returns its ShardInfo for index.json.
+
+    Rows whose image does not decode are left out and listed in the ShardInfo (``--strict``: a FormatError).
+    """
+    images, keep, failed = render_images(converter, catalog, norm, task.rows, task.variants, int(task.attrs["seed"]))
+    if failed and converter.strict:
+        reason, name = next(iter(failed.values()))
+        raise FormatError(f"--strict: {name}: {reason} (without --strict unreadable images are skipped and counted)")
+    dropped = tuple((int(catalog.labels[r]), int(v), *failed[int(r)]) for r, v in
+                    zip(task.rows[~keep], task.variants[~keep]))
+    rows, variants = task.rows[keep], task.variants[keep]
     groups = catalog.groups[group_key][rows] if group_key else np.full(len(rows), -1, np.int32)
     arrays = {"images": images, "labels": catalog.labels[rows], "groups": groups,
-              "source_ids": catalog.source_ids[rows], "variants": task.variants}
+              "source_ids": catalog.source_ids[rows], "variants": variants}
     names = [c.name for c in catalog.classes]
     codepoints = [c.codepoint for c in catalog.classes]
-    info = write_shard(task.path, arrays, names, codepoints, task.attrs)
+    info = write_shard(task.path, arrays, names, codepoints, task.attrs, dropped)
     record_shard(task.path.parent, info)
     return info
 

@@ -80,13 +80,13 @@ def _ensure_nonempty(group_codes: np.ndarray, fractions) -> None:
 
 def official(labels: np.ndarray, published: np.ndarray, groups: np.ndarray | None, val_fraction: float,
              seed: int) -> np.ndarray:
-    """Keep the published train/test partition and carve ``val_fraction`` of train as validation.
+    """Keep the published partition; when it has no validation split, carve ``val_fraction`` of train as one.
 
     Validation is carved by group where groups are known (no writer in both), otherwise stratified.
     """
     codes = published.astype(np.int8).copy()
     train = np.flatnonzero(codes == TRAIN)
-    if val_fraction > 0 and len(train):
+    if val_fraction > 0 and len(train) and not (codes == VAL).any():
         fr = (1.0 - val_fraction, val_fraction, 0.0)
         if groups is not None and (groups[train] >= 0).any():
             sub = by_group(labels[train], groups[train], fr, seed)

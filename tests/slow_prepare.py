@@ -7,7 +7,7 @@ point, never in the library).
 import sys
 import time
 
-import charbench.render as render
+from charbench import render
 from charbench.cli.main import main
 
 if __name__ == "__main__":

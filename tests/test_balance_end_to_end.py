@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from charbench.cli.main import main
+from charbench.inspect import summarize
 from charbench.synth.pages import write_kaggle_pages
 from tests.checks import check_converter
 
@@ -152,13 +153,31 @@ def rare(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("rare")
     raw = write_kaggle_pages(tmp / "raw", num_classes=40, num_pages=10, boxes_per_page=30, num_books=4, zipf=1.3)
     plain = check_converter("kuzushiji", raw.root, tmp / "plain")
-    return plain, check_converter("kuzushiji", raw.root, tmp / "out", balance=N, min_count=2)
+    return (plain, check_converter("kuzushiji", raw.root, tmp / "out", balance=N, min_count=2),
+            check_converter("kuzushiji", raw.root, tmp / "default", balance=N))
 
 
-def test_rare_classes_reach_val_and_test_without_training_images(rare):
+def test_rare_classes_reach_val_and_test_without_training_images_and_are_listed(rare, capsys):
     plain = rare[0]
     evaluated = np.concatenate([plain[s].labels for s in ("val", "test")])
-    assert (_counts(plain["train"])[evaluated] == 0).any()
+    unseen = sorted({int(c) for c in evaluated if _counts(plain["train"])[c] == 0})
+    assert unseen  # a group split put some rare classes on val/test pages only
+    record = plain["train"].index["classes_without_training_images"]
+    assert record["count"] == len(unseen) and record["names"] == [plain["train"].class_names[c] for c in unseen]
+    assert sum(record["examples"].values()) == int(np.isin(evaluated, unseen).sum())
+    info = summarize(plain["train"].path)
+    assert info["classes_without_training_images"] == record and any("no training image" in w for w in info["warnings"])
+
+
+def test_balance_drops_classes_without_a_training_original_by_default(rare):
+    plain, _, default = rare
+    assert default["train"].index["balance"]["min_count"] == 1
+    assert default["train"].index["classes_without_training_images"] is None
+    trained = set(default["train"].labels.tolist())
+    for split in ("val", "test"):
+        assert set(default[split].labels.tolist()) <= trained, split
+    names = plain["train"].index["classes_without_training_images"]["names"]
+    assert set(names) <= set(default["train"].index["balance"]["dropped_classes"])
 
 
 def test_min_count_drops_classes_with_no_training_image_too(rare):

@@ -19,6 +19,15 @@ def _square(x: int) -> int:
     return x * x
 
 
+def _slow_square(x: int) -> int:
+    time.sleep(0.6)  # four of these are worth a pool (pool.POOL_START_SECONDS)
+    return x * x
+
+
+def _pid(x: int) -> int:
+    return os.getpid()
+
+
 def _fail_on(bad: int, x: int) -> int:
     if x == bad:
         raise ValueError(f"item {x} is bad")
@@ -98,11 +107,18 @@ def test_this_process_works_from_the_front_while_the_pool_starts(tmp_path, cold_
 def test_a_pool_from_a_running_server_does_every_item(tmp_path):
     from charbench import pool
 
-    process_map(_square, list(range(4)), 2)  # the server now starts, whatever ran before
+    process_map(_slow_square, list(range(4)), 2)  # the server now starts, whatever ran before
     assert pool._SERVER_UP.wait(120)
     out = process_map(partial(_by_pool, str(tmp_path)), list(range(30)), 2, local_fn=_here_never)
     assert [x for x, _, _ in out] == list(range(30))
     assert os.getpid() not in {pid for _, pid, _ in out}
+
+
+def test_work_done_here_before_a_pool_could_start_gets_no_pool(cold_server):
+    from charbench import pool
+
+    assert process_map(_pid, list(range(20)), 2) == [os.getpid()] * 20
+    assert not pool._SERVER_UP.is_set()  # no worker was started (none left behind to fail at exit either)
 
 
 def test_an_error_in_this_process_is_raised(cold_server):

@@ -93,9 +93,8 @@ def test_sigkill_leaves_no_valid_looking_dataset_and_resume_reuses(raw, tmp_path
 
 
 def test_second_prepare_into_same_folder_is_locked_out(raw, tmp_path):
-    with StagedDataset(tmp_path / "mnist"):
-        with pytest.raises(DatasetExistsError, match="another charbench prepare"):
-            prepare(_config(raw, tmp_path, workers=1))
+    with StagedDataset(tmp_path / "mnist"), pytest.raises(DatasetExistsError, match="another charbench prepare"):
+        prepare(_config(raw, tmp_path, workers=1))
     prepare(_config(raw, tmp_path, workers=1))
     assert verify_dataset(tmp_path / "mnist") == []
 

@@ -7,7 +7,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_plain_h5py_example_runs_verbatim(tiny_dataset, monkeypatch):
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
     (example,) = [b for b in blocks if "import json, h5py" in b]
     dataset = tiny_dataset(per_class=5)  # <tmp>/prepared/mnist, as the example expects
     monkeypatch.chdir(dataset.parent.parent)

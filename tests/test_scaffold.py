@@ -31,7 +31,7 @@ def test_new_writes_a_converter_its_test_and_a_manifest_entry(checkout, capsys, 
     compile(test.read_text(), str(test), "exec")
     entry = load_manifest(checkout / "data_manifest.yaml")["telugu-chars"]  # the catalogue still validates
     assert entry.raw_name == "telugu-chars" and "TODO(telugu-chars)" in entry.license
-    import charbench.datasets.base as base
+    from charbench.datasets import base
 
     monkeypatch.setattr(base, "DATASETS", Registry("dataset"))  # register the skeleton apart from the real ones
     spec = importlib.util.spec_from_file_location("telugu_chars", module)

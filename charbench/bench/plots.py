@@ -10,12 +10,7 @@ matplotlib.use("Agg")  # files only, no display; must precede pyplot
 import matplotlib.pyplot as plt
 import numpy as np
 
-
-def _label(index: int, name: str) -> str:
-    # the default fonts lack CJK / Tamil glyphs: show codepoints for non-ASCII class names
-    if name.isascii():
-        return f"{index}:{name}"
-    return f"{index}:" + " ".join(f"U+{ord(c):04X}" for c in name[:2])
+from charbench.fonts import display_label, quiet_glyph_warnings
 
 
 def learning_curves(result: dict, path: Path) -> Path:
@@ -58,20 +53,26 @@ def confusion_heatmap(cm: np.ndarray, class_names: list[str], path: Path, title:
     sub = cm[np.ix_(idx, idx)].astype(np.float64)
     support = cm[idx].sum(1, keepdims=True).astype(np.float64)
     frac = np.divide(sub, support, out=np.zeros_like(sub), where=support > 0)
-    labels = [_label(int(i), class_names[i]) for i in idx]
+    labels = [display_label(class_names[i], None) for i in idx]  # (text, font): a font that has the glyphs
     size = max(4.0, 0.4 * len(idx) + 2)
     fig, ax = plt.subplots(figsize=(size + 1, size))
     im = ax.imshow(frac, cmap="viridis", vmin=0, vmax=max(frac.max(), 1e-9))
-    ax.set_xticks(range(len(idx)), labels, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(idx)), labels, fontsize=7)
+    ax.set_xticks(range(len(idx)), [f"{i}:{t}" for i, (t, _) in zip(idx, labels)], rotation=90, fontsize=7)
+    ax.set_yticks(range(len(idx)), [f"{i}:{t}" for i, (t, _) in zip(idx, labels)], fontsize=7)
+    for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
+        for tick, (_, font) in zip(ticks, labels):
+            if font is not None:
+                tick.set_fontproperties(font)
+                tick.set_fontsize(7)
     ax.set(xlabel="predicted", ylabel="true", title=title)
     if len(idx) <= 20:
         for (r, c), v in np.ndenumerate(sub):
             if v:
                 ax.text(c, r, f"{int(v)}", ha="center", va="center", fontsize=6, color="w" if frac[r, c] < 0.5 else "k")
     fig.colorbar(im, ax=ax, label="fraction of true class")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with quiet_glyph_warnings():
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
 

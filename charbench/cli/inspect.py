@@ -23,13 +23,17 @@ def _run(args) -> int:
 
     info = summarize(args.path)
     table = Table(title=f"{info['name']}: {info['num_classes']} classes, {info['image_size']}x{info['image_size']}")
-    for col in ("split", "images", "classes", "imbalance", "largest classes", "varied copies"):
-        table.add_column(col)
+    for col in ("split", "images", "classes", "imbalance", "largest classes", "copies", "ink", "white bg"):
+        table.add_column(col, no_wrap=col != "largest classes", overflow="fold")
     for split, s in info["splits"].items():
         ratio = "-" if s["imbalance_ratio"] is None else f"{s['imbalance_ratio']:.1f}x"
         largest = ", ".join(f"{n} ({c})" for n, c in s["largest"][:3])
-        table.add_row(split, f"{s['count']:,}", str(s["classes_present"]), ratio, largest, f"{s['varied_copies']:,}")
+        ink = s["ink"]
+        table.add_row(split, f"{s['count']:,}", str(s["classes_present"]), ratio, largest, f"{s['varied_copies']:,}",
+                      f"{ink['ink_fraction']:.1%}", f"{ink['white_background_share']:.1%}")
     console.print(table)
+    for warning in info["warnings"]:
+        console.print(f"[yellow]warning[/] {warning}")
     grid = sample_grid(args.path, args.png or args.path / "inspect.png", args.split, args.per_class, args.max_classes)
     console.print(f"samples: {grid}")
     plot = balance_plot(args.path, grid.with_name(grid.stem + "-balance.png"))

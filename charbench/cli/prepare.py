@@ -31,7 +31,9 @@ def register(sub) -> None:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--balance", type=int, metavar="N", help="train split: exactly N images per class")
     s.add_argument("--balance-mode", choices=["both", "cap", "oversample"], default="both")
-    s.add_argument("--min-count", type=int, default=0, help="drop classes with fewer original train images")
+    s.add_argument("--min-count", type=int, default=None,
+                   help="drop classes with fewer original train images from every split (default 1 with --balance: "
+                   "no class without a training image; else 0)")
     r = p.add_argument_group("run")
     r.add_argument("--shard-size", type=int, default=None, help="examples per shard")
     r.add_argument("--workers", type=int, help="worker processes (default: every core this process may use)")
@@ -46,6 +48,9 @@ def register(sub) -> None:
     d.add_argument("--set", dest="subset", help="which published set(s), e.g. omniglot: background | evaluation | all")
     d.add_argument("--from", dest="modality", help="which raw modality, e.g. images | strokes")
     d.add_argument("--keep-bad", action="store_true", default=None, help="UNIPEN: keep segments marked BAD")
+    d.add_argument("--classes", dest="class_map", help="imagefolder: FILE naming the classes (lines id:char or id,char)")
+    d.add_argument("--label-pattern", help="imagefolder: REGEX with (?P<label>...) and optional (?P<group>...) groups "
+                   "over each image's path, for folders without class folders")
     d.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="any other converter option")
     p.set_defaults(func=_run)
@@ -55,7 +60,8 @@ def _run(args: argparse.Namespace) -> int:
     from charbench.prepare import PrepareConfig, prepare, resolve_source
 
     options = {k: v for k, v in [("label", args.label), ("subset", args.subset), ("modality", args.modality),
-                                  ("keep_bad", args.keep_bad)] if v is not None}
+                                  ("keep_bad", args.keep_bad), ("classes", args.class_map),
+                                  ("label_pattern", args.label_pattern)] if v is not None}
     options.update(_parse_option(o) for o in args.option)
     config = PrepareConfig(
         name=args.name, source=resolve_source(args.name, args.source, args.data_root),

@@ -13,16 +13,21 @@ def register(sub) -> None:
 
 def _run(args) -> int:
     from charbench.progress import console
-    from charbench.shards.verify import verify_dataset
+    from charbench.shards.verify import check_dataset
 
     failed = 0
     for path in args.path:
-        problems = verify_dataset(path)
-        if problems:
+        result = check_dataset(path)
+        if result.problems:
             failed += 1
-            console.print(f"[red]FAILED[/] {path}: {len(problems)} problem(s)")
-            for problem in problems:
+            console.print(f"[red]FAILED[/] {path}: {len(result.problems)} problem(s)")
+            for problem in result.problems:
                 console.print(f"  - {problem}", markup=False)
         else:
             console.print(f"[green]OK[/] {path}")
+        for split, ink in result.ink.items():
+            console.print(f"  {split}: {ink['images']:,} images, ink {ink['ink_fraction']:.1%} of pixels, "
+                          f"background white in {ink['white_background_share']:.1%}", markup=False)
+        for warning in result.warnings:
+            console.print(f"  [yellow]warning[/] {warning}")
     return 1 if failed else 0

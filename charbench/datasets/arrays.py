@@ -43,6 +43,7 @@ class ArrayPairs(Converter):
     class_names: ClassVar[list[str]] = []
     transposed: ClassVar[bool] = False  # EMNIST stores images transposed
     defaults = Defaults(invert="no")  # every dataset of this family is white ink on black, as published
+    cheap_load = True  # rows are slices of memory-mapped arrays
 
     def roles(self) -> tuple[str, ...]:
         return tuple(role for pair in self.pairs.values() for role in pair)

@@ -83,6 +83,18 @@ class Catalog:
 
 
 @dataclass(frozen=True)
+class Decoded:
+    """What ``load`` returns when some of the rows asked for could not be decoded (converters that check files only
+    at decode, so that their scan reads names alone): the images of the others, and why each failed.
+
+    The shard then holds the other rows; index.json counts the failures as skipped (``--strict``: the prepare fails).
+    """
+
+    images: np.ndarray | Any  # dense uint8 [k, H, W] or a Ragged batch of the decodable rows, in the order asked
+    failed: dict[int, tuple[str, str]]  # position in the rows asked -> (reason, file name)
+
+
+@dataclass(frozen=True)
 class Defaults:
     """Normalisation and split defaults a dataset family chooses (CLI flags override them)."""
 
@@ -155,6 +167,8 @@ class Converter:
     default_shard_size: ClassVar[int] = DEFAULT_SHARD_SIZE  # examples per shard when --shard-size is not given
     # Dataset-specific options (CLI flags such as --label or --set) and their defaults.
     options: ClassVar[dict[str, Any]] = {}
+    # True when load() costs next to nothing (memory-mapped arrays): a pixel-exact prepare then stays in one process
+    cheap_load: ClassVar[bool] = False
     workers: int = 1  # processes a scan may use (prepare sets it from --workers)
 
     def __init__(self, source: Path, *, config: str | Config | None = None, strict: bool = False, **options: Any):
@@ -248,6 +262,10 @@ class Converter:
         no-op). Others may use it as a hint (page crops decode at a reduced scale) and return False."""
         return False
 
+    def describe(self, row: int) -> str:
+        """Catalog row ``row`` for a message: its file, where the converter knows one."""
+        return f"catalog row {row}"
+
     def source_files(self) -> list[str | Path]:
         """Raw files whose sha256 index.json records (all of them, or a manifest of many)."""
         return []
@@ -264,6 +282,16 @@ class Converter:
         """Write a small synthetic raw source of this dataset (this config) under ``root``; returns the path to
         pass as ``--source``. The demo and the registry-wide tests prepare it."""
         raise NotImplementedError(f"{self.name} has no synthetic source")
+
+
+def group_ids(names: list[str | None]) -> tuple[np.ndarray, list[str]]:
+    """int32 group ids of writer / page names: the number itself when every name is a number, else the rank of the
+    sorted name (then also the sorted names, for index.json); -1 where the name is None."""
+    known = sorted({n for n in names if n is not None})
+    numeric = all(n.isdigit() and len(n) < 10 for n in known)
+    lookup = {n: int(n) if numeric else k for k, n in enumerate(known)}
+    ids = np.array([lookup[n] if n is not None else -1 for n in names], dtype=np.int32)
+    return ids, [] if numeric else known
 
 
 def spellings(name: str) -> list[str]:

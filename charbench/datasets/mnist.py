@@ -98,10 +98,12 @@ class GenericIdx(ArrayPairs):
     """Any idx image/label pair of any image size (Telugu, Devanagari, ... distributed like MNIST).
 
     Files are recognised by name: ``*images*idx3*`` with ``*labels*idx1*``; a name containing ``train``
-    or ``t10k``/``test`` marks the published split. Class names are the label values.
+    or ``t10k``/``test`` marks the published split. Class names are the label values. Their ink polarity is not
+    known: kept pixel-exact, the whole dataset is inverted when it is dark ink on light paper (decided over a sample);
+    normalised, each image is.
     """
 
-    defaults = Defaults(invert="no", split="official")
+    defaults = Defaults(invert="auto", split="official")
 
     def roles(self) -> tuple[str, ...]:
         return ()  # no manifest entry: the files are found by their names' pattern

@@ -11,18 +11,26 @@ are 5-alphabet subsets of background. The same trees exist as stroke files, ``st
 (see :mod:`charbench.io.omniglot_strokes`). ``--source`` may be a folder holding the extracted trees, a folder
 holding the zips (read in place, never extracted), or one zip.
 
+The few-shot community's copies are read too: any ``<Alphabet>/characterNN/<file>.png`` tree without a set folder,
+such as the MAML / prototypical-network ``omniglot_resized/`` (28x28, all 50 alphabets in one tree). The set of such
+a file is its alphabet's (the official lists of 30 and 20 alphabets; ``other`` for an alphabet in neither), and its
+drawer comes from an ``NNNN_DD`` file name (-1 when the name has none).
+
 Options: ``--label alphabet|character`` (class names ``Alphabet`` or ``Alphabet/characterNN``);
-``--set background|evaluation|all`` (default background; small1/small2 count as background); ``--from
-images|strokes``; ``-O pen_width=F`` (strokes: width as a fraction of the output side; the default 0.07 matches the
-PNGs' ink coverage on the small1 set). Corrupt PNGs, unparsable stroke files, unsafe zip entries and PNGs outside the
-layout are skipped and counted (``--strict``: an error); ``.DS_Store`` / ``__MACOSX`` junk is ignored.
+``--set background|evaluation|all`` (default: every set the source holds; index.json and the summary say which were
+read; small1/small2 count as background); ``--from images|strokes``; ``-O pen_width=F`` (strokes: width as a fraction
+of the output side; the default 0.07 matches the PNGs' ink coverage on the small1 set). The scan reads file names
+only; PNGs are decoded by the worker processes, and a corrupt one is left out of its shard and counted (``--strict``:
+an error), as are unparsable stroke files (parsed at scan), unsafe zip entries and PNGs outside the layout.
+``.DS_Store`` / ``__MACOSX`` junk is ignored.
 
 Groups: ``drawer`` = ``DD``. The default split is by drawer (16/2/2 of the 20 drawers with the default fractions),
 so no drawer's handwriting is in two splits; ``--split random`` gives the usual seeded random split. When both
 sets are read, ``--split official`` is the few-shot protocol: background -> train/val, evaluation -> test.
 
-Source ids are ``set * 10**7 + NNNN * 100 + DD`` (set 0 background, 1 evaluation): the same for a drawing whichever
-zip, subset or extracted copy it is read from; a drawing found twice is kept once (and counted as skipped).
+Source ids are ``set * 10**7 + NNNN * 100 + DD`` (set 0 background, 1 evaluation, 2 other alphabets): the same for a
+drawing whichever zip, subset or extracted copy it is read from, so a drawing found twice is kept once (and counted
+as skipped). Files without an ``NNNN_DD`` name get ``3 * 10**7 + `` their position in the sorted listing.
 
 Normalisation: crop to the ink, fit into ``size - 2*margin`` (size 64 by default), centre the mass. Drawers wrote
 anywhere on the canvas and at very different sizes, so keeping the canvas (a plain 105 -> 28 resize) leaves position
@@ -33,29 +41,54 @@ binarisation.
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
-from PIL.Image import DecompressionBombError
 
-from charbench.datasets.base import Catalog, ClassInfo, Converter, Defaults, register_dataset
+from charbench.datasets.base import Catalog, ClassInfo, Converter, Decoded, Defaults, register_dataset
 from charbench.errors import ArchiveError, FormatError, OptionError, RawDataNotFoundError
 from charbench.io.folder_tree import Layout, Level, TreeFile, list_tree
+from charbench.io.images import UnreadableImageError, decode_grey, png_header
 from charbench.io.omniglot_strokes import pack, parse_strokes, take
 from charbench.kernels.ragged import Ragged
 
-SET_CODES = {"background": 0, "evaluation": 1}
+SET_CODES = {"background": 0, "evaluation": 1, "other": 2}
+UNNAMED_SET = 3  # source-id prefix of files without an NNNN_DD name
+# The official sets' alphabets, which tell the set of a tree that has no images_<set> folder (omniglot_resized).
+BACKGROUND_ALPHABETS = frozenset({
+    "Alphabet_of_the_Magi", "Anglo-Saxon_Futhorc", "Arcadian", "Armenian", "Asomtavruli_(Georgian)", "Balinese",
+    "Bengali", "Blackfoot_(Canadian_Aboriginal_Syllabics)", "Braille", "Burmese_(Myanmar)", "Cyrillic",
+    "Early_Aramaic", "Futurama", "Grantha", "Greek", "Gujarati", "Hebrew", "Inuktitut_(Canadian_Aboriginal_Syllabics)",
+    "Japanese_(hiragana)", "Japanese_(katakana)", "Korean", "Latin", "Malay_(Jawi_-_Arabic)", "Mkhedruli_(Georgian)",
+    "N_Ko", "Ojibwe_(Canadian_Aboriginal_Syllabics)", "Sanskrit", "Syriac_(Estrangelo)", "Tagalog", "Tifinagh",
+})  # fmt: skip
+EVALUATION_ALPHABETS = frozenset({
+    "Angelic", "Atemayar_Qelisayer", "Atlantean", "Aurek-Besh", "Avesta", "Ge_ez", "Glagolitic", "Gurmukhi",
+    "Kannada", "Keble", "Malayalam", "Manipuri", "Mongolian", "Old_Church_Slavonic_(Cyrillic)", "Oriya", "Sylheti",
+    "Syriac_(Serto)", "Tengwar", "Tibetan", "ULOG",
+})  # fmt: skip
 COPIES = "drawings found again in another copy of their set (a _small subset beside the set): read once"
 SET_STRIDE = 10**7
-_TOP = re.compile(r"(?P<kind>images|strokes)_(?P<set>background|evaluation)(?P<small>_small[12])?")
+_TOP = re.compile(r"(?P<kind>images|strokes)_(?P<set>background|evaluation|other)(?P<small>_small[12])?")
 _SUFFIX = {"images": ".png", "strokes": ".txt"}
 _IMAGE_DEFAULTS = Defaults(size=64, binarize="none", center="mass", split="group", group_by="drawer")
 # Strokes are rasterised straight at the output size (centre of mass, margin 2), so normalisation has nothing to do.
 _STROKE_DEFAULTS = Defaults(size=64, binarize="none", center="none", invert="no", split="group", group_by="drawer")
 _RASTER = {"center": "mass", "margin": 2}
+
+
+def alphabet_tree(modality: str) -> Layout:
+    """Any ``<Alphabet>/characterNN/<file>`` tree of one modality (``omniglot_resized`` and the like)."""
+    suffix = _SUFFIX[modality]
+    return Layout(
+        levels=(
+            Level(r"(?P<alphabet>.+)", "an alphabet folder"),
+            Level(r"(?P<character>character\d{2,3})", "a characterNN folder"),
+            Level(rf"(?:(?P<number>\d{{4}})_(?P<drawer>\d{{2}})|[^/]+)(?i:\{suffix})", f"a {suffix} file"),
+        ),
+        suffixes=(suffix,),
+    )
 
 
 def layout(modality: str) -> Layout:
@@ -80,12 +113,13 @@ class Omniglot(Converter):
     """Omniglot PNG or stroke trees, extracted or zipped; alphabet- or character-level labels."""
 
     defaults = _IMAGE_DEFAULTS
-    options = {"label": "alphabet", "subset": "background", "modality": "images", "pen_width": 0.07}
+    options = {"label": "alphabet", "subset": None, "modality": "images", "pen_width": 0.07}
 
     def __init__(self, source: Path, *, strict: bool = False, **options):
         super().__init__(source, strict=strict, **options)
         _check_choice("--label", self.opts["label"], ("alphabet", "character"))
-        _check_choice("--set", self.opts["subset"], ("background", "evaluation", "all"))
+        if self.opts["subset"] is not None:
+            _check_choice("--set", self.opts["subset"], ("background", "evaluation", "all"))
         _check_choice("--from", self.opts["modality"], ("images", "strokes"))
         try:
             self.opts["pen_width"] = float(self.opts["pen_width"])
@@ -102,72 +136,70 @@ class Omniglot(Converter):
 
     @property
     def wanted_sets(self) -> tuple[str, ...]:
-        """The published sets ``--set`` selects."""
-        return ("background", "evaluation") if self.opts["subset"] == "all" else (self.opts["subset"],)
+        """The sets ``--set`` selects (every set, other alphabets included, when it is not given)."""
+        subset = self.opts["subset"]
+        return tuple(SET_CODES) if subset in (None, "all") else (subset,)
 
     def scan(self) -> Catalog:
         if not self.source.exists():
             raise RawDataNotFoundError(f"Omniglot source {self.source} not found; run: charbench fetch omniglot")
         self._raw = self.open_source()
-        found, misfits = list_tree(self._raw, layout(self.modality))
-        for rel, reason in misfits:
-            self.skips.add(reason, self._raw.describe(rel))
+        found = self._list()
         sets_found: dict[str, int] = {}
         for f in found:
             sets_found[f.fields["top"]] = sets_found.get(f.fields["top"], 0) + 1
         kept = self._select(found, sets_found)
         return self._catalog(kept, sets_found)
 
+    def _list(self) -> list[TreeFile]:
+        """Files of the official layout, else of any alphabet tree (its set told by its alphabet); misfits skipped."""
+        official, misfits = list_tree(self._raw, layout(self.modality))
+        others, still = list_tree(self._raw, alphabet_tree(self.modality), files=[rel for rel, _ in misfits])
+        reasons = dict(misfits)
+        for rel, _ in still:
+            self.skips.add(reasons[rel], self._raw.describe(rel))
+        for f in others:
+            f.fields["top"] = f"{self.modality}_{_alphabet_set(f.fields['alphabet'])}"
+        return sorted(official + others, key=lambda f: f.path)
+
     def _select(self, found: list[TreeFile], sets_found: dict[str, int]) -> list[TreeFile]:
-        """Files of the wanted sets, each drawing once, readable."""
-        wanted = [f for f in found if _TOP.fullmatch(f.fields["top"])["set"] in self.wanted_sets]
+        """Files of the wanted sets, each drawing once (stroke files parsed here, kept for ``load``)."""
+        wanted = [f for f in found if _set_of(f.fields["top"]) in self.wanted_sets]
         if not wanted:
             have = ", ".join(f"{k} ({v})" for k, v in sets_found.items()) or "none"
             kind = self.modality
             raise RawDataNotFoundError(
-                f"no Omniglot {kind} of --set {self.opts['subset']} in {self.source} (expected "
-                f"{kind}_<set>/<Alphabet>/characterNN/NNNN_DD{_SUFFIX[kind]}, extracted or in {kind}_<set>.zip); "
-                f"sets found: {have} (choose with --set, and --from for the other modality)"
+                f"no Omniglot {kind} of --set {self.opts['subset'] or 'any'} in {self.source} (expected "
+                f"{kind}_<set>/<Alphabet>/characterNN/NNNN_DD{_SUFFIX[kind]} or <Alphabet>/characterNN/<file>"
+                f"{_SUFFIX[kind]}, extracted or in zips); sets found: {have} "
+                "(choose with --set, and --from for the other modality)"
             )
         seen: dict[int, tuple] = {}
         kept = []
-        self._drawings, self._shapes = [], set()
-        for f in wanted:
-            sid, key = source_id(f.fields), tuple(f.fields[k] for k in ("alphabet", "character", "number", "drawer"))
+        self._drawings = []
+        for position, f in enumerate(wanted):
+            sid = source_id(f.fields, position)
+            key = tuple(f.fields.get(k) for k in ("alphabet", "character", "number", "drawer"))
             if sid in seen:
                 if seen[sid] == key:  # the same drawing from another copy of the set (a subset beside the set)
                     self.skips.add(COPIES, fatal=False)
                 else:
                     self.skips.add("NNNN_DD already used by another character", self._raw.describe(f.path))
                 continue
-            problem = self._check(f)
-            if problem:
-                self.skips.add(problem, self._raw.describe(f.path))
+            if self.modality == "strokes" and not self._parse(f):
                 continue
             seen[sid] = key
+            f.fields["id"] = str(sid)
             kept.append(f)
-        self._raw.close()
         return kept
 
-    def _check(self, f: TreeFile) -> str | None:
-        """Why a file cannot be used (None when it can); stroke files are parsed here and kept for ``load``."""
+    def _parse(self, f: TreeFile) -> bool:
         try:
-            data = self._raw.read(f.path)
-        except ArchiveError as exc:
-            return f"unreadable archive entry ({exc})"
-        if self.modality == "strokes":
-            try:
-                self._drawings.append(parse_strokes(data, f.path))
-            except FormatError:
-                return "unparsable stroke file"
-            return None
-        try:
-            with Image.open(io.BytesIO(data)) as im:
-                im.verify()  # chunk structure and CRCs, without decoding pixels
-                self._shapes.add(im.size)
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, DecompressionBombError):
-            return "corrupt PNG"
-        return None
+            self._drawings.append(parse_strokes(self._raw.read(f.path), f.path))
+        except (FormatError, ArchiveError):
+            self.skips.add("unparsable stroke file", self._raw.describe(f.path))
+            return False
+        return True
 
     def _catalog(self, kept: list[TreeFile], sets_found: dict[str, int]) -> Catalog:
         fields = [f.fields for f in kept]
@@ -176,27 +208,32 @@ class Omniglot(Converter):
         classes = sorted(set(names), key=_natural)
         index = {name: i for i, name in enumerate(classes)}
         self._files = [f.path for f in kept]
-        sets = np.array([SET_CODES[_TOP.fullmatch(x["top"])["set"]] for x in fields], np.int8)
+        sets = np.array([SET_CODES[_set_of(x["top"])] for x in fields], np.int8)
         if self.modality == "strokes":
             self._packed = pack(self._drawings)
             del self._drawings
         used = sorted({x["top"] for x in fields})
+        read = {t: sum(x["top"] == t for x in fields) for t in used}
         notes = {
-            "sets": {t: sum(x["top"] == t for x in fields) for t in used},
+            "sets": read,
+            "read": "; ".join(f"{t} ({n:,} {'PNGs' if self.modality == 'images' else 'stroke files'})"
+                              for t, n in read.items()),
             "modality": self.modality,
             "label": self.opts["label"],
-            "source_ids": "set * 10**7 + NNNN * 100 + DD (set 0 background, 1 evaluation)",
+            "source_ids": "set * 10**7 + NNNN * 100 + DD (set 0 background, 1 evaluation, 2 other alphabets); "
+                          "3 * 10**7 + position for files without an NNNN_DD name",
         }
-        missing = [s for s in self.wanted_sets if s not in {_TOP.fullmatch(t)["set"] for t in used}]
-        if missing:
-            notes["missing_sets"] = missing
+        if self.opts["subset"] not in (None, "all") or self.opts["subset"] == "all":
+            asked = ("background", "evaluation") if self.opts["subset"] == "all" else self.wanted_sets
+            if missing := [s for s in asked if s not in {_set_of(t) for t in used}]:
+                notes["missing_sets"] = missing
         return Catalog(
             labels=np.array([index[n] for n in names], np.int32),
-            source_ids=np.array([source_id(x) for x in fields], np.int64),
+            source_ids=np.array([int(x["id"]) for x in fields], np.int64),
             classes=[ClassInfo(c) for c in classes],
-            groups={"drawer": np.array([int(x["drawer"]) for x in fields], np.int32)},
-            official=np.where(sets == 0, 0, 2).astype(np.int8) if len(set(sets.tolist())) > 1 else None,
-            native_size=105 if self._shapes == {(105, 105)} else None,
+            groups={"drawer": np.array([int(x.get("drawer") or -1) for x in fields], np.int32)},
+            official=np.where(sets == 0, 0, 2).astype(np.int8) if {0, 1} <= set(sets.tolist()) else None,
+            native_size=self._native_size(),
             notes=notes,
         )
 
@@ -204,20 +241,31 @@ class Omniglot(Converter):
         self._out_size = int(size)
         return self.modality == "strokes"  # strokes are drawn at the output size; PNGs go through normalisation
 
+    def _native_size(self) -> int | None:
+        """The side of every image, from the PNG headers of a few files spread over the listing (strokes: None)."""
+        if self.modality == "strokes" or not self._files:
+            return None
+        picks = np.unique(np.linspace(0, len(self._files) - 1, min(16, len(self._files))).astype(int))
+        headers = {png_header(self._raw.head(self._files[k], 32)) for k in picks.tolist()}
+        sides = {(h[0], h[1]) for h in headers if h is not None}
+        side = next(iter(sides)) if len(sides) == 1 and None not in headers else (0, 1)
+        return side[0] if side[0] == side[1] else None
+
     def load(self, rows: np.ndarray):
         if self.modality == "strokes":
             return self._render(np.asarray(rows, dtype=np.int64))
-        images = []
-        for r in np.asarray(rows).tolist():
+        images, failed = [], {}
+        for k, r in enumerate(np.asarray(rows).tolist()):
             rel = self._files[r]
             try:
-                with Image.open(io.BytesIO(self._raw.read(rel))) as im:
-                    images.append(np.asarray(im.convert("L"), dtype=np.uint8))
-            except (UnidentifiedImageError, OSError, SyntaxError, ValueError, DecompressionBombError) as exc:
-                raise FormatError(f"cannot decode {self._raw.describe(rel)}: {exc}") from None
-        if images and len({im.shape for im in images}) == 1:
-            return np.stack(images)
-        return Ragged.from_list(images)
+                images.append(decode_grey(self._raw.read(rel), self._raw.describe(rel)))
+            except (UnreadableImageError, ArchiveError) as exc:
+                failed[k] = ("corrupt PNG", str(exc))
+        batch = np.stack(images) if images and len({im.shape for im in images}) == 1 else Ragged.from_list(images)
+        return Decoded(batch, failed) if failed else batch
+
+    def describe(self, row: int) -> str:
+        return self._raw.describe(self._files[row])
 
     def _render(self, rows: np.ndarray) -> np.ndarray:
         from charbench.kernels import rasterize_strokes
@@ -239,10 +287,23 @@ class Omniglot(Converter):
         return write_omniglot(root, num_alphabets=3, characters=3, sets=("background", "evaluation"), zipped=True)
 
 
-def source_id(fields: dict[str, str]) -> int:
-    """``set * 10**7 + NNNN * 100 + DD``: the same drawing gets the same id from any copy of the set."""
-    subset = SET_CODES[_TOP.fullmatch(fields["top"])["set"]]
-    return subset * SET_STRIDE + int(fields["number"]) * 100 + int(fields["drawer"])
+def source_id(fields: dict[str, str], position: int = 0) -> int:
+    """``set * 10**7 + NNNN * 100 + DD``: the same drawing gets the same id from any copy of the set; files without
+    an ``NNNN_DD`` name ``3 * 10**7 + position``."""
+    if fields.get("number") is None:
+        return UNNAMED_SET * SET_STRIDE + position
+    return SET_CODES[_set_of(fields["top"])] * SET_STRIDE + int(fields["number"]) * 100 + int(fields["drawer"])
+
+
+def _set_of(top: str) -> str:
+    """``images_background_small1`` -> ``background`` (the set a top folder name stands for)."""
+    return _TOP.fullmatch(top)["set"]
+
+
+def _alphabet_set(alphabet: str) -> str:
+    if alphabet in BACKGROUND_ALPHABETS:
+        return "background"
+    return "evaluation" if alphabet in EVALUATION_ALPHABETS else "other"
 
 
 def _natural(name: str) -> list:

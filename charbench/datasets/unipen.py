@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from charbench.datasets.base import Catalog, ClassInfo, Converter, Defaults, Skips, register_dataset
+from charbench.datasets.base import Catalog, ClassInfo, Converter, Defaults, Skips, group_ids, register_dataset
 from charbench.errors import FormatError, OptionError, RawDataNotFoundError
 from charbench.io import unipen as up
 from charbench.io.source import TRAIN_TEST_WORDS, RawSource, split_of_folder
@@ -158,7 +158,8 @@ class UnipenSource:
             self.skips.add(f"labels outside the class table ({len(table)} classes)", rows["label"][k])
         self.row_file = np.array(rows["file"], np.int64)[keep]
         self.row_segment = np.array(rows["segment"], np.int64)[keep]
-        writers, writer_notes = writer_ids([w for w, k in zip(rows["writer"], keep) if k])
+        writers, writer_names = group_ids([w for w, k in zip(rows["writer"], keep) if k])
+        writer_notes = {"writer_names": writer_names[:1000]} if writer_names else {}
         official = published_split([s for s, k in zip(rows["split"], keep) if k])
         groups = {"writer": writers} if (writers >= 0).any() else {}
         groups["file"] = self.row_file.astype(np.int32)
@@ -286,15 +287,6 @@ def _pack(samples: list[list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.n
     stroke_offsets = np.concatenate([[0], np.cumsum([len(s) for s in shifted])]).astype(np.int64)
     sample_offsets = np.concatenate([[0], np.cumsum([len(s) for s in samples])]).astype(np.int64)
     return points, stroke_offsets, sample_offsets
-
-
-def writer_ids(names: list[str | None]) -> tuple[np.ndarray, dict]:
-    """int32 writer ids: the number itself when every writer name is a number, else the rank of the sorted name."""
-    known = sorted({n for n in names if n is not None})
-    numeric = all(n.isdigit() and len(n) < 10 for n in known)
-    lookup = {n: int(n) if numeric else k for k, n in enumerate(known)}
-    ids = np.array([lookup[n] if n is not None else -1 for n in names], dtype=np.int32)
-    return ids, ({} if numeric or not known else {"writer_names": known[:1000]})
 
 
 def classes_from_labels(labels: list[str], unicode: dict[int, str]) -> tuple[list[ClassInfo], np.ndarray]:

@@ -59,6 +59,7 @@ class Archive(ABC):
         self.max_member_size = max_member_size
         self.skip_unsafe = skip_unsafe
         self.unsafe: list[str] = []  # entries left out as unsafe (skip_unsafe only)
+        self.folders: list[str] = []  # folder entries (an archive may hold empty folders)
         self._index: dict[str, tuple[object, int]] = {}  # member -> (zip/tar info, declared size)
 
     def members(self) -> list[str]:
@@ -130,6 +131,12 @@ class Archive(ABC):
             raise ArchiveError(f"entry {member!r} appears twice in {self.path}")
         self._index[member] = (info, size)
 
+    def _folder(self, name: str) -> None:
+        try:
+            self.folders.append(normalise_member(self.path, name))
+        except ArchiveError:
+            pass  # an unsafe folder name holds nothing that is read
+
     def _admit(self, name: str, check, add: bool, info: object, size: int) -> None:
         """Check one entry (``check()`` raises ArchiveError for an unsafe one) and index it when ``add``; an unsafe
         entry refuses the archive, or with ``skip_unsafe`` is left out and listed."""
@@ -177,6 +184,8 @@ class ZipArchive(Archive):
                 # ZipInfo.is_dir() raises IndexError on an empty name
                 self._admit(info.filename, lambda info=info: self._check_type(info),
                             not info.filename.endswith("/"), info, info.file_size)
+                if info.filename.endswith("/") and info.filename.strip("/"):
+                    self._folder(info.filename)
         except ArchiveError:
             self._zip.close()
             raise
@@ -209,6 +218,8 @@ class TarArchive(Archive):
         try:
             for info in self._tar.getmembers():
                 self._admit(info.name, lambda info=info: self._check_type(info), info.isreg(), info, info.size)
+                if info.isdir():
+                    self._folder(info.name)
         except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
             self._tar.close()
             raise ArchiveError(f"{path} is a damaged tar file: {exc}") from None

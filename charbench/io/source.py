@@ -75,6 +75,7 @@ class RawSource:
         archives: the archive files read as part of the listing (the source itself when it is an archive).
         junk: how many junk files were left out.
         shadowed: how many files were listed again under a path already taken (an archive beside its extracted copy).
+        folders: every folder of the listing, empty ones included (relative posix paths).
         unsafe: ``archive: entry`` of the archive entries left out as unsafe.
     """
 
@@ -88,10 +89,11 @@ class RawSource:
         # (size, sha256) of every folder file read whole, by path: index.json then needs no second read
         self.digests: dict[str, tuple[int, str]] | None = {} if remember_digests else None
         self._where: dict[str, int] = {}  # relative path -> FOLDER or index into self.archives
+        folders: set[str] = set()
         if self.path.is_dir():
             self._folder = os.path.join(str(self.path), "")
             listed: list[str] = []
-            _scan_folder(self._folder, "", listed)
+            _scan_folder(self._folder, "", listed, folders)
             self.archives = sorted(self.path / rel for rel in listed if is_archive(rel) and not is_junk(rel))
             self._add(FOLDER, (rel for rel in listed if not is_archive(rel)))
         elif is_archive(self.path) or zipfile.is_zipfile(self.path) or quiet_is_tar(self.path):
@@ -104,7 +106,13 @@ class RawSource:
             archive = self._archive(i)
             self.unsafe += [f"{self.archives[i].name}: {name}" for name in archive.unsafe]
             self._add(i, archive.members())
+            folders.update(f for f in archive.folders if not is_junk(f + "/x"))
         self.files = sorted(self._where)
+        for rel in self.files:  # the folders holding files, whatever listed them
+            while "/" in rel:
+                rel = rel.rpartition("/")[0]
+                folders.add(rel)
+        self.folders = sorted(folders)
 
     def _add(self, root: int, rels) -> None:
         for rel in rels:
@@ -251,7 +259,7 @@ class RawSource:
         return f"RawSource({str(self.path)!r}, files={len(self.files)}, archives={len(self.archives)})"
 
 
-def _scan_folder(folder: str, prefix: str, out: list[str]) -> None:
+def _scan_folder(folder: str, prefix: str, out: list[str], folders: set[str]) -> None:
     try:
         with os.scandir(folder) as it:
             entries = list(it)
@@ -259,7 +267,9 @@ def _scan_folder(folder: str, prefix: str, out: list[str]) -> None:
         return
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            _scan_folder(entry.path, f"{prefix}{entry.name}/", out)
+            if not is_junk(f"{prefix}{entry.name}/x"):
+                folders.add(prefix + entry.name)
+            _scan_folder(entry.path, f"{prefix}{entry.name}/", out, folders)
         elif entry.is_file():
             out.append(prefix + entry.name)
 

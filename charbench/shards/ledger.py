@@ -89,15 +89,31 @@ def assemble(folder: Path) -> dict:
     index = dict(plan["index"])
     splits = {}
     for task in plan["tasks"]:
-        entry = splits.setdefault(task["split"], {"count": 0, "shards": [], **plan["split_stats"][task["split"]]})
+        stats = plan["split_stats"][task["split"]]
+        entry = splits.setdefault(task["split"], {"count": 0, "shards": [], **stats,
+                                                  "class_counts": list(stats["class_counts"])})
         info = done[task["file"]]
         entry["count"] += info.count
         entry["shards"].append(info.as_dict())
+        _count_dropped(index, entry, info.dropped)
     for entry in splits.values():
         entry["content_sha256"] = split_hash(s["content_sha256"] for s in entry["shards"])
     index["splits"] = splits
     index["content_sha256"] = dataset_hash({n: e["content_sha256"] for n, e in splits.items()})
     return index
+
+
+def _count_dropped(index: dict, entry: dict, dropped) -> None:
+    """Planned rows a shard left out (images that did not decode): out of the split's counts, into the skip record."""
+    skipped, examples = dict(index.get("skipped") or {}), list(index.get("skipped_examples") or [])
+    for label, variant, reason, name in dropped:
+        entry["class_counts"][label] -= 1
+        entry["varied_copies"] -= variant > 0
+        if variant == 0:  # a file counts once, not once per varied copy of it
+            skipped[reason] = skipped.get(reason, 0) + 1
+            if len(examples) < 20:
+                examples.append(f"{name} ({reason})")
+    index["skipped"], index["skipped_examples"] = skipped, examples
 
 
 def clear(folder: Path) -> None:

@@ -2,34 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 from charbench.errors import ShardFormatError
+from charbench.kernels.polarity import InkTally
 from charbench.shards.content import content_sha256, file_sha256
 from charbench.shards.index import index_digest, read_index
 from charbench.shards.schema import ARRAYS, CLASS_CODEPOINT, CLASS_NAME, SCHEMA_VERSION, dataset_hash, split_hash
 
 
+@dataclass
+class Verification:
+    """What ``verify`` found: problems (the dataset does not verify), ink per split, and warnings."""
+
+    problems: list[str] = field(default_factory=list)
+    ink: dict[str, dict] = field(default_factory=dict)  # split -> InkTally.as_dict()
+    warnings: list[str] = field(default_factory=list)
+
+
 def verify_dataset(dataset_dir: Path) -> list[str]:
     """Every problem found in ``dataset_dir`` as one message each; an empty list means it verifies."""
+    return check_dataset(dataset_dir).problems
+
+
+def check_dataset(dataset_dir: Path) -> Verification:
+    """Recompute every hash and check the schema, counts and class table; tally ink coverage and polarity."""
     dataset_dir = Path(dataset_dir)
     try:
         index = read_index(dataset_dir)
     except ShardFormatError as exc:
-        return [str(exc)]
-    problems = []
+        return Verification([str(exc)])
+    result = Verification()
+    problems = result.problems
     if index.get("index_sha256") != index_digest(index):
         problems.append(f"{dataset_dir}/index.json was edited after prepare (its index_sha256 does not match)")
     split_hashes = {}
     for split, entry in index["splits"].items():
-        hashes = []
+        hashes, tally = [], InkTally()
         for shard in entry["shards"]:
-            found, content = _check_shard(dataset_dir / shard["file"], shard, split, index)
+            found, content = _check_shard(dataset_dir / shard["file"], shard, split, index, tally)
             problems += found
             hashes.append(content)
+        result.ink[split] = tally.as_dict()
+        if warning := tally.warning(f"{dataset_dir.name}/{split}"):
+            result.warnings.append(warning)
         split_hashes[split] = split_hash(hashes)
         if split_hashes[split] != entry.get("content_sha256"):
             problems.append(f"split {split}: content hash differs from index.json")
@@ -37,10 +57,10 @@ def verify_dataset(dataset_dir: Path) -> list[str]:
             problems.append(f"split {split}: shard counts do not add up to {entry['count']}")
     if dataset_hash(split_hashes) != index["content_sha256"]:
         problems.append(f"{dataset_dir}: dataset content hash differs from index.json")
-    return problems
+    return result
 
 
-def _check_shard(path: Path, shard: dict, split: str, index: dict) -> tuple[list[str], str]:
+def _check_shard(path: Path, shard: dict, split: str, index: dict, tally: InkTally) -> tuple[list[str], str]:
     if not path.is_file():
         return [f"{path}: shard missing"], ""
     problems = []
@@ -56,6 +76,8 @@ def _check_shard(path: Path, shard: dict, split: str, index: dict) -> tuple[list
         return problems + [f"{path}: unreadable shard ({exc})"], ""
     problems += _check_attrs(path, attrs, split, index)
     problems += _check_arrays(path, arrays, shard, index, names)
+    if arrays["images"].ndim == 3 and arrays["images"].dtype == np.uint8:
+        tally.add(arrays["images"])
     content = content_sha256(arrays, names, codepoints, attrs)
     if content != shard["content_sha256"]:
         problems.append(f"{path}: content hash differs from index.json")

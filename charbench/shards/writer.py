@@ -26,15 +26,17 @@ from charbench.shards.schema import (
 
 @dataclass(frozen=True)
 class ShardInfo:
-    """What index.json records about one written shard."""
+    """What index.json records about one written shard (and its receipt, about the planned rows it left out)."""
 
     file: str
     count: int
     sha256: str
     content_sha256: str
+    dropped: tuple = ()  # (label, variant, reason, name) of planned rows whose image could not be decoded
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "count": self.count, "sha256": self.sha256, "content_sha256": self.content_sha256}
+        out = {"file": self.file, "count": self.count, "sha256": self.sha256, "content_sha256": self.content_sha256}
+        return {**out, "dropped": [list(d) for d in self.dropped]} if self.dropped else out
 
 
 def write_shard(
@@ -43,6 +45,7 @@ def write_shard(
     class_names: list[str],
     codepoints: list[int],
     attrs: Mapping,
+    dropped: tuple = (),
 ) -> ShardInfo:
     """Write one shard file at ``path`` (via ``path.tmp``) and return its hashes.
 
@@ -52,6 +55,7 @@ def write_shard(
         class_names: the dataset's class table, index = label.
         codepoints: Unicode codepoint per class, -1 where none.
         attrs: the shard attributes of ``schema.SHARD_ATTRS``.
+        dropped: planned rows left out (see ShardInfo), for the receipt and index.json.
     """
     arrays = {name: np.asarray(arrays[name], dtype=dtype) for name, (dtype, _) in ARRAYS.items()}
     count = len(arrays["labels"])
@@ -64,7 +68,7 @@ def write_shard(
         _write_file(tmp, arrays, class_names, codepoints, attrs)
         _fsync(tmp)
         os.replace(tmp, path)
-        return ShardInfo(path.name, count, file_sha256(path), content.result())
+        return ShardInfo(path.name, count, file_sha256(path), content.result(), tuple(dropped))
 
 
 def _write_file(tmp: Path, arrays: dict, class_names: list[str], codepoints: list[int], attrs: Mapping) -> None:

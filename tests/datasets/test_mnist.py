@@ -6,8 +6,9 @@ import struct
 import numpy as np
 import pytest
 
-from charbench.errors import FormatError, RawDataNotFoundError
+from charbench.errors import FormatError, OptionError, RawDataNotFoundError
 from charbench.io.idx import read_idx
+from charbench.kernels.polarity import polarity
 from charbench.synth.idx import write_idx, write_mnist_layout
 from tests.checks import check_converter
 
@@ -82,9 +83,27 @@ def test_generic_idx_any_size(tmp_path):
     imgs = np.random.default_rng(1).integers(0, 255, (30, 50, 50), dtype=np.uint8)
     write_idx(tmp_path / "chars-images-idx3-ubyte", imgs)
     write_idx(tmp_path / "chars-labels-idx1-ubyte", np.repeat([3, 7, 9], 10).astype(np.uint8))
-    readers = check_converter("idx", tmp_path, tmp_path / "out", output_name="telugu-like", split="random")
+    with pytest.raises(OptionError, match=r"cannot tell the ink polarity of telugu-like.*--invert yes"):
+        check_converter("idx", tmp_path, tmp_path / "noise", output_name="telugu-like", split="random")
+    readers = check_converter("idx", tmp_path, tmp_path / "out", output_name="telugu-like", split="random",
+                              invert="no")  # noise has no polarity: the user says
     r = readers["train"]
     assert r.image_size == 50 and r.class_names == ["3", "7", "9"] and r.name == "telugu-like"
+    np.testing.assert_array_equal(r.images(), imgs[r.source_ids])
+
+
+def test_generic_idx_dark_ink_is_inverted_whole(tmp_path):
+    """Dark ink on white, kept pixel-exact: the dataset is inverted as a whole (255 - x), and index.json says so."""
+    raw = write_mnist_layout(tmp_path / "raw", train_per_class=4, test_per_class=2, gz=False)
+    for f in raw.glob("*images*"):
+        write_idx(f, 255 - read_idx(f))
+    readers = check_converter("idx", raw, tmp_path / "out", output_name="dark")
+    images = {"train": read_idx(raw / "train-images-idx3-ubyte"), "test": read_idx(raw / "t10k-images-idx3-ubyte")}
+    for split, r in readers.items():
+        rows = r.source_ids % 1_000_000_000
+        np.testing.assert_array_equal(r.images(), 255 - images["test" if split == "test" else "train"][rows])
+    norm = readers["train"].index["normalization"]
+    assert norm["invert"] == "yes" and norm["polarity"]["dark_ink_share"] == 1.0
 
 
 def test_count_mismatch_and_missing(tmp_path):
@@ -119,18 +138,46 @@ def test_real_mnist_pixel_exact(real_data, tmp_path):
     assert len(test.shard_paths) == 3
 
 
+def _telugu(raw):
+    imgs = np.frombuffer((raw / "t10k-images-idx3-ubyte").read_bytes(), np.uint8, offset=16).reshape(-1, 50, 50)
+    labels = np.frombuffer((raw / "t10k-labels-idx1-ubyte").read_bytes(), np.uint8, offset=8)
+    return imgs, labels
+
+
 @pytest.mark.realdata
-def test_real_telugu_50px(real_data, tmp_path):
+def test_real_telugu_50px_comes_out_white_ink_on_black(real_data, tmp_path):
+    """Real Telugu idx files are dark ink on white paper: kept pixel-exact, the whole dataset is inverted."""
     raw = real_data / "idx" / "telugu"
     readers = check_converter("idx", raw, tmp_path / "out", output_name="telugu", split="random")
-    imgs = np.frombuffer((raw / "t10k-images-idx3-ubyte").read_bytes(), np.uint8, offset=16).reshape(-1, 50, 50)
+    imgs, labels = _telugu(raw)
     magic, n = struct.unpack(">II", (raw / "t10k-labels-idx1-ubyte").read_bytes()[:8])
-    labels = np.frombuffer((raw / "t10k-labels-idx1-ubyte").read_bytes(), np.uint8, offset=8)
     assert magic == 0x801 and sum(len(r) for r in readers.values()) == n == 1591
+    assert (imgs[:, 0, :] > 127).mean() > 0.9  # the raw frame is white paper
     for r in readers.values():
-        np.testing.assert_array_equal(r.images(), imgs[r.source_ids % 1_000_000_000])
+        np.testing.assert_array_equal(r.images(), 255 - imgs[r.source_ids % 1_000_000_000])
         assert [r.class_names[y] for y in r.labels] == [str(v) for v in labels[r.source_ids % 1_000_000_000]]
-    assert readers["train"].num_classes == 16
+    assert readers["train"].num_classes == 16 and readers["train"].index["normalization"]["invert"] == "yes"
+
+
+@pytest.mark.realdata
+def test_real_telugu_binarised_equals_opencv_otsu_of_the_inverted_image(real_data, tmp_path):
+    import cv2
+
+    raw = real_data / "idx" / "telugu"
+    imgs, _ = _telugu(raw)
+    kept = check_converter("idx", raw, tmp_path / "native", output_name="telugu", split="random",
+                           center="none", binarize="otsu")
+    for r in kept.values():
+        expected = [cv2.threshold(255 - im, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+                    for im in imgs[r.source_ids % 1_000_000_000]]
+        np.testing.assert_array_equal(r.images(), np.stack(expected))
+    small = check_converter("idx", raw, tmp_path / "small", output_name="telugu", split="random", size=32,
+                            binarize="otsu")
+    for r in small.values():  # white ink on black, not a white square with a black frame
+        x = r.images()
+        dark, ink = polarity(x)
+        assert x.shape[1:] == (32, 32) and not dark.any() and 0.02 < ink.mean() < 0.2
+        assert (x[:, 0, :] > 127).mean() < 0.05 and (x[:, :, 0] > 127).mean() < 0.05
 
 
 @pytest.mark.realdata

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import re
 import shutil
@@ -18,6 +19,7 @@ from charbench.datasets.omniglot import Omniglot
 from charbench.episodes import EpisodeSampler
 from charbench.errors import FormatError, OptionError, RawDataNotFoundError
 from charbench.kernels import normalize
+from charbench.kernels.polarity import polarity
 from charbench.synth.omniglot import alphabet_names, png_bytes, write_omniglot
 from tests.checks import check_converter
 
@@ -48,8 +50,11 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a & b).sum((1, 2)) / np.maximum((a | b).sum((1, 2)), 1)
 
 
+BACKGROUND = {"subset": "background"}
+
+
 def test_tree_alphabets_by_drawer_pixel_exact(raw, tmp_path):
-    readers = check_converter("omniglot", raw["tree"], tmp_path / "out")
+    readers = check_converter("omniglot", raw["tree"], tmp_path / "out", options=BACKGROUND)
     assert {s: len(r) for s, r in readers.items()} == {"train": 192, "val": 24, "test": 24}
     train = readers["train"]
     assert train.class_names == alphabet_names("background", 3) and train.image_size == 64
@@ -69,8 +74,8 @@ def test_tree_alphabets_by_drawer_pixel_exact(raw, tmp_path):
 
 
 def test_zips_equal_extracted_trees(raw, tmp_path):
-    a = check_converter("omniglot", raw["tree"], tmp_path / "a", options={"label": "character"})
-    b = check_converter("omniglot", raw["zip"], tmp_path / "b", options={"label": "character"})
+    a = check_converter("omniglot", raw["tree"], tmp_path / "a", options={"label": "character", **BACKGROUND})
+    b = check_converter("omniglot", raw["zip"], tmp_path / "b", options={"label": "character", **BACKGROUND})
     assert {s: r.content_hash for s, r in a.items()} == {s: r.content_hash for s, r in b.items()}
     sources = b["train"].index["sources"]["files"]
     assert [f["name"] for f in sources] == ["images_background.zip"]
@@ -94,7 +99,7 @@ def test_character_labels_both_sets_official_protocol(raw, tmp_path):
 
 
 def test_random_split_seeded_and_workers_agree(raw, tmp_path):
-    kw = {"split": "random", "fractions": (0.8, 0.0, 0.2), "shard_size": 50}
+    kw = {"split": "random", "fractions": (0.8, 0.0, 0.2), "shard_size": 50, "options": BACKGROUND}
     one = check_converter("omniglot", raw["tree"], tmp_path / "1", expected={"train": 192, "test": 48}, **kw)
     two = check_converter("omniglot", raw["tree"], tmp_path / "2", workers=2, **kw)
     other = check_converter("omniglot", raw["tree"], tmp_path / "3", seed=1, **kw)
@@ -127,7 +132,8 @@ def test_bad_entries_skipped_counted_or_strict(raw, tmp_path):
     }
     assert any("figures/0779_01.png" in e for e in index["skipped_examples"])
     assert not list(tmp_path.rglob("escaped")) and not (tmp_path.parent / "escaped").exists()
-    with pytest.raises(FormatError, match=r"(?=.*corrupt PNG)(?=.*\.\./escaped)(?=.*characterNN folder)--strict: 3 bad input"):
+    # the names' problems fail the scan; the corrupt PNG would fail its shard
+    with pytest.raises(FormatError, match=r"(?=.*\.\./escaped)(?=.*characterNN folder)--strict: 2 bad input"):
         check_converter("omniglot", src, tmp_path / "strict", strict=True)
     assert not (tmp_path / "strict" / "omniglot").exists()
 
@@ -135,7 +141,7 @@ def test_bad_entries_skipped_counted_or_strict(raw, tmp_path):
 def test_strict_names_corrupt_png_in_tree(tmp_path):
     root = write_omniglot(tmp_path / "raw", num_alphabets=1, characters=2, drawers=5)
     (root / "images_background/Bg_Script_01/character02/0002_03.png").write_bytes(b"not a png")
-    with pytest.raises(FormatError, match=r"1 bad input.*1 corrupt PNG \(e\.g\. .*0002_03.png.*without --strict"):
+    with pytest.raises(FormatError, match=r"--strict: .*0002_03.png: not a readable image.*corrupt PNG"):
         check_converter("omniglot", root, tmp_path / "out", strict=True)
     readers = check_converter("omniglot", root, tmp_path / "out", split="random")
     assert sum(len(r) for r in readers.values()) == 9
@@ -161,8 +167,9 @@ def test_copies_counted_once_and_small_subsets(raw, tmp_path):
 
 def test_strokes_render_like_the_pngs(raw, tmp_path):
     kw = {"split": "random", "fractions": (1.0, 0.0, 0.0)}
-    png = check_converter("omniglot", raw["zip"], tmp_path / "png", **kw)["train"]
-    ink = check_converter("omniglot", raw["zip"], tmp_path / "ink", options={"modality": "strokes"}, **kw)["train"]
+    png = check_converter("omniglot", raw["zip"], tmp_path / "png", options=BACKGROUND, **kw)["train"]
+    ink = check_converter("omniglot", raw["zip"], tmp_path / "ink", options={"modality": "strokes", **BACKGROUND},
+                          **kw)["train"]
     assert ink.index["notes"]["sets"] == {"strokes_background": 240}
     np.testing.assert_array_equal(png.source_ids, ink.source_ids)
     a, b = png.images(), ink.images()
@@ -253,3 +260,62 @@ def test_real_small1_zips(real_data, tmp_path):
     matched = iou(chars.images(), strokes.images())
     shuffled = iou(chars.images(), np.roll(strokes.images(), 1, axis=0))
     assert np.median(matched) > 0.65 and (matched > shuffled).mean() > 0.98
+
+
+def test_without_set_the_sets_the_source_holds_are_read_and_named(raw, tmp_path):
+    only_eval = tmp_path / "eval"
+    only_eval.mkdir()
+    shutil.copy(raw["zip"] / "images_evaluation.zip", only_eval)
+    readers = check_converter("omniglot", only_eval, tmp_path / "out", split="random")
+    notes = readers["train"].index["notes"]
+    assert notes["sets"] == {"images_evaluation": 240} and "images_evaluation (240 PNGs)" in notes["read"]
+    both = check_converter("omniglot", raw["zip"], tmp_path / "both", split="random")
+    assert both["train"].index["notes"]["sets"] == {"images_background": 240, "images_evaluation": 240}
+    with pytest.raises(RawDataNotFoundError, match="sets found: images_evaluation"):
+        check_converter("omniglot", only_eval, tmp_path / "bg", options=BACKGROUND)
+
+
+def test_alphabet_trees_without_a_set_folder_read_like_the_official_layout(tmp_path):
+    """The MAML / prototypical-network ``omniglot_resized/<Alphabet>/characterNN/*.png`` copy (28x28, both sets in one
+    tree): sets from the official alphabet lists, drawers from NNNN_DD names, -1 without them."""
+    official = write_omniglot(tmp_path / "official", num_alphabets=2, characters=2, drawers=6, size=28, junk=False,
+                              sets=("background", "evaluation"), strokes=False)
+    for top, renames in (("images_background", {"Bg_Script_01": "Greek"}), ("images_evaluation",
+                                                                          {"Ev_Script_01": "Tengwar"})):
+        for old, new in renames.items():
+            (official / top / old).rename(official / top / new)
+    resized = tmp_path / "src" / "omniglot_resized"
+    for top in ("images_background", "images_evaluation"):
+        shutil.copytree(official / top, resized, dirs_exist_ok=True)
+    (resized / "Tengwar" / "character01" / min(os.listdir(resized / "Tengwar" / "character01"))).rename(
+        resized / "Tengwar" / "character01" / "scan.png")
+    kw = {"split": "random", "fractions": (1.0, 0.0, 0.0), "options": {"label": "character"}}
+    a = check_converter("omniglot", official, tmp_path / "a", **kw)["train"]
+    b = check_converter("omniglot", tmp_path / "src", tmp_path / "b", **kw)["train"]
+    assert a.class_names == b.class_names and len(a) == len(b) == 48
+    sets = b.index["notes"]["sets"]
+    assert sets == {"images_background": 12, "images_evaluation": 12, "images_other": 24}
+    assert (b.groups == -1).sum() == 1 and set(b.groups.tolist()) - {-1} == set(range(1, 7))
+    by_id = dict(zip(a.source_ids.tolist(), a.images()))
+    same = [i for i, sid in enumerate(b.source_ids.tolist()) if sid in by_id]
+    assert len(same) == 23  # named drawings of the official alphabets keep their ids (Tengwar lost one name)
+    np.testing.assert_array_equal(b.images()[same], np.stack([by_id[b.source_ids[i]] for i in same]))
+
+
+@pytest.mark.realdata
+def test_real_full_omniglot_zips(real_data, tmp_path):
+    folder = real_data / "omniglot-full"
+    for subset, alphabets, characters in (("background", 30, 964), ("evaluation", 20, 659)):
+        conv = Omniglot(folder, label="character", subset=subset)
+        catalog = conv.scan()
+        names = [c.name for c in catalog.classes]
+        assert len(catalog) == characters * 20 and len(names) == characters
+        assert len({n.split("/")[0] for n in names}) == alphabets
+        assert np.bincount(catalog.groups["drawer"]).tolist()[1:] == [characters] * 20
+        assert catalog.native_size == 105
+        conv.close()
+    readers = check_converter("omniglot", folder / "images_evaluation.zip", tmp_path / "ev", size=28,
+                              split="random", fractions=(1.0, 0.0, 0.0))
+    train = readers["train"]
+    assert train.num_classes == 20 and len(train) == 13_180
+    assert not polarity(train.images())[0].any()  # white ink on black

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from charbench.datasets.base import Decoded
 from charbench.datasets.omniglot import Omniglot, layout, source_id
 from charbench.errors import CharbenchError, FormatError
 from charbench.io.omniglot_strokes import Drawing, format_strokes, parse_strokes
@@ -178,7 +179,11 @@ def scan_and_load(source: Path, modality: str, strict: bool) -> None:
             assert len(catalog) == len(catalog.source_ids) == len(set(catalog.source_ids.tolist()))
             converter.set_output_size(28)
             images = converter.load(np.arange(len(catalog)))
-            assert len(images) == len(catalog)
+            if isinstance(images, Decoded):  # undecodable PNGs are left out, each with its reason
+                assert len(images.images) + len(images.failed) == len(catalog)
+                assert all(reason and name for reason, name in images.failed.values())
+            else:
+                assert len(images) == len(catalog)
         finally:
             converter.close()
 

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from charbench.errors import FormatError
-from charbench.io.source import is_junk
 from charbench.io.omniglot_strokes import Drawing, format_strokes, pack, parse_strokes, take
+from charbench.io.source import is_junk
 
 SAMPLE = "START\n1.5,-2.0,0\n3.0,-4.5,16\nBREAK\n10,-10,40\nBREAK\n"
 
