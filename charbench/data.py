@@ -70,12 +70,15 @@ class ShardDataset(Dataset):
 
 @dataclass(frozen=True)
 class Augment:
-    """Small random affine transform applied per image on the device (degrees, fractions of the image size)."""
+    """Small random affine transform applied per image on the device (degrees, fractions of the image size), then
+    an optional Gaussian blur of random strength."""
 
     degrees: float = 10.0
     translate: float = 0.1
-    scale: tuple[float, float] = (0.9, 1.1)
+    scale_low: float = 0.9
+    scale_high: float = 1.1
     shear: float = 5.0
+    blur: float = 0.0  # largest blur sigma in pixels (0: none); each image draws its own in [0, blur]
 
 
 def stats_from_histogram(hist: np.ndarray) -> tuple[float, float]:
@@ -408,7 +411,7 @@ def _random_affine(x: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch
 
     angle = torch.deg2rad(uniform(-aug.degrees, aug.degrees))
     shear = torch.deg2rad(uniform(-aug.shear, aug.shear))
-    scale = uniform(*aug.scale)
+    scale = uniform(aug.scale_low, aug.scale_high)
     # grid_sample coordinates span [-1, 1], so a shift by a fraction f of the image is 2f
     tx, ty = uniform(-2 * aug.translate, 2 * aug.translate), uniform(-2 * aug.translate, 2 * aug.translate)
     cos, sin, tan = torch.cos(angle) / scale, torch.sin(angle) / scale, torch.tan(shear)
@@ -416,4 +419,16 @@ def _random_affine(x: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch
     theta = torch.stack([torch.stack([cos, cos * tan - sin, tx], 1), torch.stack([sin, sin * tan + cos, ty], 1)], 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     # background is 0 before normalisation, so zero padding fills uncovered pixels with background
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return _random_blur(x, uniform(0.0, aug.blur)) if aug.blur > 0 else x
+
+
+def _random_blur(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """Each image of ``x`` [B, 1, S, S] blurred by a separable Gaussian of its own ``sigma`` (pixels)."""
+    radius = max(1, math.ceil(3 * float(sigma.max())))
+    offsets = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
+    kernel = torch.exp(-0.5 * (offsets[None, :] / sigma.clamp_min(1e-3)[:, None]) ** 2)
+    kernel = (kernel / kernel.sum(1, keepdim=True)).to(x.dtype)  # [B, K]; sigma ~ 0 leaves the image as it is
+    b = x.shape[0]
+    rows = F.conv2d(x.transpose(0, 1), kernel[:, None, None, :], padding=(0, radius), groups=b)
+    return F.conv2d(rows, kernel[:, None, :, None], padding=(radius, 0), groups=b).transpose(0, 1)

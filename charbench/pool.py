@@ -31,6 +31,16 @@ def worker_context():
 
 
 _SERVER_UP = threading.Event()  # a pool of this process has had a worker running: the forkserver is up
+
+
+def warm_up() -> None:
+    """Start the workers' server now, in the background, so that its imports (charbench, numba) run while this
+    process scans the source instead of after it: the pool that follows then starts in a fraction of a second."""
+    context = worker_context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        threading.Thread(target=forkserver.ensure_running, name="charbench-forkserver", daemon=True).start()
 # About what starting a pool from nothing costs (the server imports charbench and numba): work this process would
 # finish sooner on its own gets no pool. The pool starts anyway once the first item has run this long here.
 POOL_START_SECONDS = 1.5

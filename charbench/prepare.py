@@ -29,7 +29,7 @@ from charbench.kernels import KERNELS_VERSION, parse_binarize
 from charbench.kernels.polarity import dataset_invert
 from charbench.manifest import load_manifest, raw_dir_for
 from charbench.paths import prepared_root
-from charbench.pool import available_cores, process_map
+from charbench.pool import available_cores, process_map, warm_up
 from charbench.progress import console, progress_bar
 from charbench.render import Normalization, ShardTask, build_shard, build_shard_in_worker, init_worker
 from charbench.shards import ledger
@@ -63,6 +63,7 @@ class PrepareConfig:
     shard_size: int | None = None  # None: the converter's default_shard_size
     balance: int | None = None
     balance_mode: str = "both"
+    balance_scope: str = "train"  # "all": balance before splitting, as some notebooks did (leaks copies; see _leaky)
     min_count: int | None = None  # None: 1 with --balance (no class without a training original), else 0
     workers: int | None = None
     shard_index: int = 0
@@ -92,6 +93,8 @@ def prepare(config: PrepareConfig) -> Path:
         parse_binarize(config.binarize)  # a typo fails now, not after scanning a large source
     converter: Converter = cls(config.source, config=dataset_config, strict=config.strict, **config.options)
     converter.workers = config.workers or available_cores()
+    if converter.workers > 1 and not cls.cheap_load:
+        warm_up()  # the workers' server imports while the scan runs
     config = replace(config, shard_size=config.shard_size or cls.default_shard_size,
                      output_name=config.output_name or converter.dataset_name)
     try:
@@ -204,6 +207,8 @@ def _group_key(config: PrepareConfig, converter: Converter, catalog: Catalog) ->
 
 
 def _plan(config: PrepareConfig, converter: Converter, catalog: Catalog, group_key: str | None) -> Plan:
+    if config.balance is not None and config.balance_scope == "all":
+        return _leaky(config, catalog, group_key)
     d = converter.defaults
     method = config.split or (d.split if catalog.official is not None or d.split != "official" else d.fallback_split)
     groups = catalog.groups[group_key] if group_key else np.full(len(catalog), -1, np.int32)
@@ -214,23 +219,52 @@ def _plan(config: PrepareConfig, converter: Converter, catalog: Catalog, group_k
     rows = {name: np.flatnonzero(codes == k) for k, name in enumerate(SPLITS)}
     rows = {name: r for name, r in rows.items() if len(r)}
     variants = {name: np.zeros(len(r), np.int32) for name, r in rows.items()}
-    balance = None
-    if config.balance is not None and "train" in rows:
-        before = _histogram(catalog, rows["train"])
-        min_count = 1 if config.min_count is None else config.min_count
-        res = resample(catalog.labels[rows["train"]], target=config.balance, mode=config.balance_mode,
-                       seed=config.seed, min_count=min_count, num_classes=len(catalog.classes))
-        rows["train"], variants["train"] = rows["train"][res.indices], res.variants
-        for name in rows:  # classes dropped by --min-count leave every split, so no split scores an untrained class
-            if name != "train" and res.dropped_classes:
-                keep = ~np.isin(catalog.labels[rows[name]], res.dropped_classes)
-                rows[name], variants[name] = rows[name][keep], variants[name][keep]
-        balance = {"target": config.balance, "mode": config.balance_mode, "min_count": min_count,
-                   "dropped_classes": [catalog.classes[c].name for c in res.dropped_classes],
-                   "train_before": before, "train_after": _histogram(catalog, rows["train"])}
-    split_info = {"method": method, "fractions": list(config.fractions), "val_fraction": config.val_fraction,
-                  "group_by": group_key, "seed": config.seed}
-    return Plan(rows, variants, split_info, balance, _unseen_classes(catalog, rows))
+    balance = _balance_train(config, catalog, rows, variants) if config.balance is not None and "train" in rows else None
+    return Plan(rows, variants, _split_record(config, method, group_key), balance, _unseen_classes(catalog, rows))
+
+
+def _split_record(config: PrepareConfig, method: str, group_key: str | None) -> dict:
+    return {"method": method, "fractions": list(config.fractions), "val_fraction": config.val_fraction,
+            "group_by": group_key, "seed": config.seed}
+
+
+def _balance_train(config: PrepareConfig, catalog: Catalog, rows: dict, variants: dict) -> dict:
+    """Resample the train split in place (rows and variants); classes dropped by --min-count leave every split, so
+    no split scores an untrained class. Returns the balance record."""
+    before = _histogram(catalog, rows["train"])
+    min_count = 1 if config.min_count is None else config.min_count
+    res = resample(catalog.labels[rows["train"]], target=config.balance, mode=config.balance_mode,
+                   seed=config.seed, min_count=min_count, num_classes=len(catalog.classes))
+    rows["train"], variants["train"] = rows["train"][res.indices], res.variants
+    for name in rows:
+        if name != "train" and res.dropped_classes:
+            keep = ~np.isin(catalog.labels[rows[name]], res.dropped_classes)
+            rows[name], variants[name] = rows[name][keep], variants[name][keep]
+    return {"target": config.balance, "mode": config.balance_mode, "min_count": min_count, "scope": "train",
+            "dropped_classes": [catalog.classes[c].name for c in res.dropped_classes],
+            "train_before": before, "train_after": _histogram(catalog, rows["train"])}
+
+
+def _leaky(config: PrepareConfig, catalog: Catalog, group_key: str | None) -> Plan:
+    """``--balance-scope all``: the whole source balanced first, then split at random, as notebooks that published
+    figures on such data did. Varied copies of one original then sit in train and in test alike, so the test
+    measures recall of near-duplicates; index.json records it (``balance.scope``, ``balance.leaks``). For measuring
+    that leakage only: charbench's own protocol balances the train split after the split."""
+    if (config.split or "random") != "random":
+        raise OptionError("--balance-scope all reproduces notebooks that balanced the whole dataset and then split "
+                          "it at random: use it with --split random (or leave --split out)")
+    min_count = 1 if config.min_count is None else config.min_count
+    res = resample(catalog.labels, target=config.balance, mode=config.balance_mode, seed=config.seed,
+                   min_count=min_count, num_classes=len(catalog.classes))
+    codes = splitting.stratified(catalog.labels[res.indices], config.fractions, config.seed)
+    rows = {name: res.indices[codes == k] for k, name in enumerate(SPLITS) if (codes == k).any()}
+    variants = {name: res.variants[codes == k] for k, name in enumerate(SPLITS) if (codes == k).any()}
+    balance = {"target": config.balance, "mode": config.balance_mode, "min_count": min_count, "scope": "all",
+               "leaks": "varied copies of one original in several splits",
+               "dropped_classes": [catalog.classes[c].name for c in res.dropped_classes],
+               "train_before": np.bincount(catalog.labels, minlength=len(catalog.classes)).tolist(),
+               "train_after": _histogram(catalog, rows["train"]) if "train" in rows else []}
+    return Plan(rows, variants, _split_record(config, "random", group_key), balance, _unseen_classes(catalog, rows))
 
 
 def _unseen_classes(catalog: Catalog, rows: dict[str, np.ndarray]) -> dict | None:
@@ -257,6 +291,8 @@ def _histogram(catalog: Catalog, rows: np.ndarray) -> list[int]:
 def _tasks(config: PrepareConfig, folder: Path, norm: Normalization, plan: Plan) -> list[ShardTask]:
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     balance = "none" if config.balance is None else f"{config.balance}/{config.balance_mode}"
+    if config.balance is not None and config.balance_scope == "all":
+        balance += "/before-split"  # the leaky protocol says so in every shard
     tasks = []
     for split, rows in plan.rows.items():
         n = num_shards(len(rows), config.shard_size)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from charbench.pool import available_cores
+from charbench.io.source import file_digest, read_file
 from charbench.shards.content import file_sha256
 
 MAX_LISTED = 32  # above this many files, index.json keeps one manifest hash instead of a list
@@ -23,10 +22,9 @@ def describe_sources(files: Iterable[str | Path], root: Path, known: Mapping[str
     # plain strings, ordered as pathlib orders paths (part by part: the separator sorts before any character);
     # pathlib costs more than the work per file
     paths = sorted((str(p) for p in files), key=lambda p: p.replace(os.sep, "\0"))
-    todo = [p for p in paths if p not in known]
-    # hashlib releases the GIL on large reads; threads also overlap the open/read latency of many small files.
-    with ThreadPoolExecutor(max_workers=min(8, available_cores() * 2)) as pool:
-        hashed = dict(zip(todo, pool.map(_size_and_sha256, todo)))
+    # One thread: for the small files of character datasets, threads fight over the GIL between tiny reads and were
+    # 8x slower (70,000 MNIST PNGs: 2.5 s on 4 threads, 0.3 s on one); large files are hashed in blocks.
+    hashed = {p: _size_and_sha256(p) for p in paths if p not in known}
     prefix = str(root) + os.sep if root.is_dir() else None
     entries = []
     for p in paths:
@@ -41,4 +39,5 @@ def describe_sources(files: Iterable[str | Path], root: Path, known: Mapping[str
 
 
 def _size_and_sha256(path: str) -> tuple[int, str]:
-    return os.stat(path).st_size, file_sha256(Path(path))
+    size = os.stat(path).st_size
+    return file_digest(read_file(path)) if size < 1 << 24 else (size, file_sha256(Path(path)))

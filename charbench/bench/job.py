@@ -38,6 +38,8 @@ class JobOptions:
     epochs: int | None = None
     max_train_seconds: float | None = None
     throughput_steps: int = 20
+    throughput_seconds: float = 20.0  # the probe after training stops after this long (at least a step a side)
+    throughput: bool = True  # False: no probe (report fields None, with the reason)
     memory_budget: int | None = None
 
 
@@ -61,17 +63,26 @@ def _loaders(job: Job, opts: JobOptions, ctx: DistContext) -> tuple[dict, dict]:
             shuffle=True,
             drop_last=len(train) // ctx.world_size > b,
             even=True,
-            augment=Augment() if job.recipe.augment else None,
+            augment=Augment(**dict(job.recipe.augmentation)) if job.recipe.augment else None,
             **common,
         )
     }
     for split in ("val", "test"):
         if split in readers:
             loaders[split] = DeviceLoader(readers[split], max(b, 256), **common)
-    mean, std = stats_from_histogram(sum_array(ctx, loaders["train"].pixel_histogram()))
+    mean, std = _input_scale(job.recipe.inputs, ctx, loaders["train"])
     for loader in loaders.values():
         loader.set_normalization(mean, std)
     return readers, loaders
+
+
+def _input_scale(inputs: str, ctx: DistContext, train: DeviceLoader) -> tuple[float, float]:
+    """(mean, std) that pixels in [0, 1] are normalised with: the train split's own, or fixed (Recipe.inputs)."""
+    if inputs == "unit":
+        return 0.0, 1.0
+    if inputs == "half":
+        return 0.5, 0.5
+    return stats_from_histogram(sum_array(ctx, train.pixel_histogram()))
 
 
 def _reduce_eval(ctx: DistContext, res: EvalResult) -> EvalResult:
@@ -222,6 +233,21 @@ def _data_info(readers: dict, loaders: dict, trainer: _Trainer) -> dict:
     }
 
 
+def _probe(trainer: _Trainer, job: Job, opts: JobOptions) -> dict:
+    """Loader images/s and pipeline efficiency, measured after training within ``opts.throughput_seconds``."""
+    if not opts.throughput:
+        return {"loader_images_per_s": None, "pipeline_train_images_per_s": None,
+                "synthetic_train_images_per_s": None, "pipeline_efficiency": None, "pipeline_steps": 0,
+                "throughput_skipped": "--no-throughput"}
+    budget = opts.throughput_seconds
+    if opts.max_train_seconds is not None:
+        budget = min(budget, opts.max_train_seconds)
+    loader = trainer.loaders["train"]
+    return {"loader_images_per_s": loader_images_per_second(loader, max_seconds=min(5.0, budget / 4)),
+            **pipeline_efficiency(trainer.model, loader, job.recipe, trainer.num_classes, trainer.amp,
+                                  steps=opts.throughput_steps, max_seconds=budget)}
+
+
 def run_job(job: Job, opts: JobOptions, ctx: DistContext, progress) -> dict:
     """Train and test one job; every rank calls it, every rank gets the same (reduced) result.
 
@@ -240,15 +266,7 @@ def run_job(job: Job, opts: JobOptions, ctx: DistContext, progress) -> dict:
     result["throughput"] = {
         "train_images_per_s": result.pop("train_images_per_s"),
         "eval_images_per_s": result.pop("eval_images_per_s"),
-        "loader_images_per_s": loader_images_per_second(trainer.loaders["train"]),
-        **pipeline_efficiency(
-            trainer.model,
-            trainer.loaders["train"],
-            job.recipe,
-            trainer.num_classes,
-            trainer.amp,
-            steps=opts.throughput_steps,
-        ),
+        **_probe(trainer, job, opts),
     }
     result["data"] = _data_info(trainer.readers, trainer.loaders, trainer)
     result["model_info"] = {"num_params": count_parameters(trainer.model), "recipe": dataclasses.asdict(job.recipe)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def _pct(value) -> str:
     return "–" if value is None else f"{100 * value:.2f}"
@@ -53,7 +55,10 @@ def _job_details(result: dict, plots: list[str]) -> list[str]:
     ]
     if result.get("target"):
         t = result["target"]
-        lines += [f"Target {t['value']:.2f} % {t['metric']} — source: {t['source']}.", ""]
+        kind = "Notebook figure" if t.get("kind") == "notebook" else "Target"
+        lines += [f"{kind} {t['value']:.2f} % {t['metric']} — source: {t['source']}. Protocol: {t['protocol']}.", ""]
+        if t.get("protocol_difference"):
+            lines += [f"Not directly comparable: {t['protocol_difference']}.", ""]
     res = result["resources"]
     if res.get("gpu_unavailable_reason"):
         lines += [f"GPU utilisation: not measured ({res['gpu_unavailable_reason']}).", ""]
@@ -87,6 +92,35 @@ def _header(report: dict) -> list[str]:
     ]
 
 
+def _experiments(report: dict) -> list[str]:
+    """The notebooks suite's table: each notebook's figure beside charbench's under its protocol and leakage-free."""
+    experiments = report["suite"].get("experiments") or []
+    if not experiments:
+        return []
+    top1: dict[tuple[str, str], list[float]] = {}
+    for r in report["results"]:
+        if r["status"] == "ok" and r.get("experiment"):
+            for protocol in r["protocol"].split(" = "):
+                top1.setdefault((r["experiment"], protocol), []).append(100 * r["test"]["top1"])
+    lines = ["## Notebook experiments", "",
+             ("Each experiment re-run with the notebook's own data protocol, and with charbench's leakage-free one "
+             "(group split by writer, drawer or page; balancing after the split). Mean top-1 % over seeds."), "",
+             ("| experiment | model | notebook's figure | charbench, notebook protocol | charbench, leakage-free | "
+             "leakage (notebook - leakage-free) |"), "|---|---|---|---|---|---|"]
+    for e in experiments:
+        nb, free = top1.get((e["name"], "notebook")), top1.get((e["name"], "leakage-free"))
+        gap = _num(np.mean(nb) - np.mean(free), ".2f") if nb and free else "–"
+        figure = "not recovered" if e["figure"] is None else f"{e['figure']:.2f}"
+        lines.append(f"| {e['name']} | {e['model']} | {figure} | {_mean(nb)} | {_mean(free)} | {gap} |")
+    lines += [""] + [f"- **{e['name']}**: {e['source']}." + (f" {e['note']}." if e["note"] else "")
+                     for e in experiments] + [""]
+    return lines
+
+
+def _mean(values: list[float] | None) -> str:
+    return "not run" if not values else f"{np.mean(values):.2f}"
+
+
 def _data_table(rows: list[dict]) -> list[str]:
     lines = ["## Data", "", "| dataset | model | seed | dataset sha256 | train sha256 | test sha256 |"]
     lines.append("|---|---|---|---|---|---|")
@@ -112,6 +146,7 @@ def render(report: dict, rows: list[dict], plots: dict[str, list[str]]) -> str:
         ),
         "",
     ]
+    lines += _experiments(report)
     if report["skipped"]:
         lines += ["## Skipped", ""]
         lines += [f"- **{s['dataset']}**: {s['reason']}. Prepare it with `{s['command']}`" for s in report["skipped"]]

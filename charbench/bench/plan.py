@@ -32,11 +32,16 @@ class Job:
     recipe: Recipe
     target: Target | None
     split: dict | None = None  # index.json's split record, to tell whether the target's protocol matches
+    experiment: str | None = None  # the notebook experiment this job re-runs (notebooks suite)
+    protocol: str | None = None  # "notebook", "leakage-free", or "notebook = leakage-free" when they coincide
 
     @property
     def key(self) -> str:
-        """``<dataset>__<model>__s<seed>``: the job's file-name stem in a run folder."""
-        return f"{self.dataset}__{self.model}__s{self.seed}"
+        """``[<experiment>-<protocol>__]<dataset>__<model>__s<seed>``: the job's file-name stem in a run folder."""
+        stem = f"{self.dataset}__{self.model}__s{self.seed}"
+        if self.experiment is None:
+            return stem
+        return f"{self.experiment}-{self.protocol.replace(' = ', '-')}__{stem}"
 
 
 @dataclass(frozen=True)
@@ -125,8 +130,10 @@ def expand(
     Raises:
         UnknownNameError: the suite names a model that is not registered.
     """
-    for model in suite.models or ():
+    for model in [*(suite.models or ()), *(e.model for e in suite.experiments)]:
         MODELS.get(model)  # fail before any training, with close matches, on a misspelt model
+    if suite.experiments:
+        return _experiment_jobs(suite, Path(data_root), datasets, models, seeds)
     found, skipped = _dataset_paths(suite, Path(data_root), datasets)
     jobs = []
     for name, dataset in found.items():
@@ -137,3 +144,37 @@ def expand(
                 jobs.append(Job(name, dataset.path, model, int(seed), suite.recipe_for(model), dataset.target(model),
                                 dataset.index.get("split")))
     return jobs, skipped
+
+
+def _experiment_jobs(suite: Suite, data_root: Path, datasets: str | None, models: str | None,
+                     seeds: list[int] | None) -> tuple[list[Job], list[Skipped]]:
+    """Each experiment's model and recipe on a prepared dataset of each of its protocols; a protocol with no such
+    dataset is skipped with the command that prepares one."""
+    prepared = [Prepared(p, read_index(p)) for p in list_datasets(data_root)]
+    jobs, skipped = [], []
+    for e in suite.experiments:
+        if (datasets and not fnmatch.fnmatch(e.name, datasets)) or (models and not fnmatch.fnmatch(e.model, models)):
+            continue
+        protocols = [("notebook", e.notebook), ("leakage-free", e.leakage_free)]
+        if e.notebook == e.leakage_free:
+            protocols = [("notebook = leakage-free", e.notebook)]
+        for protocol, spec in protocols:
+            match = next((d for d in prepared if spec.matches(d.index)), None)
+            if match is None:
+                skipped.append(Skipped(f"{e.name} ({protocol})", f"no dataset prepared as the {protocol} protocol "
+                                       f"needs under {data_root}", spec.prepare + f" --out {data_root}"))
+                continue
+            target = _notebook_target(e) if e.figure is not None else None
+            for seed in seeds if seeds is not None else suite.seeds:
+                jobs.append(Job(match.path.name, match.path, e.model, int(seed), e.recipe, target,
+                                match.index.get("split"), e.name, protocol))
+    return jobs, skipped
+
+
+def _notebook_target(e) -> Target:
+    """The notebook's figure as the job's target, with the split its protocol used (so the leakage-free job shows
+    the difference)."""
+    needs = dict(e.notebook.requires)
+    method = needs.get("split.method", "official")
+    split = f"group:{needs['split.group_by']}" if method == "group" else method
+    return Target(e.model, e.figure, e.source, e.note or e.description, split=split, kind="notebook")

@@ -7,9 +7,10 @@ throughput, resources (GPU / CPU / memory) and data hashes. Full confusion matri
 
 results.csv has one row per dataset x model x seed, with these columns (accuracies as fractions 0-1):
 
-    suite, run_id, dataset, model, seed, status, error, device, world_size, test_split, test_count,
-    top1, top5, balanced_accuracy, macro_f1, test_loss, best_epoch, epochs_run, epochs_planned, stopped_early,
-    target_pct, target_metric, target_met, time_to_target_s, target_source,
+    suite, run_id, dataset, model, seed, experiment, protocol, status, error, device, world_size, test_split,
+    test_count, top1, top5, balanced_accuracy, macro_f1, test_loss, best_epoch, epochs_run, epochs_planned,
+    stopped_early, target_pct, target_metric, target_met, target_kind, target_protocol_difference, time_to_target_s,
+    target_source,
     train_seconds, train_images_per_s, eval_images_per_s, loader_images_per_s, synthetic_train_images_per_s,
     pipeline_train_images_per_s, pipeline_efficiency, loader_mode,
     gpu_util_mean, gpu_util_p50, gpu_util_p95, gpu_mem_peak_mib, gpu_unavailable_reason,
@@ -71,6 +72,8 @@ def _accuracy_fields(result: dict) -> dict:
         "target_pct": target.get("value"),
         "target_metric": target.get("metric"),
         "target_met": target.get("met"),
+        "target_kind": target.get("kind"),
+        "target_protocol_difference": target.get("protocol_difference"),
         "time_to_target_s": target.get("time_to_target_s"),
         "target_source": target.get("source"),
         "train_seconds": result["train_seconds"],
@@ -85,6 +88,8 @@ def row(result: dict, run_id: str, suite: str, env: dict) -> dict:
         "dataset": result["dataset"],
         "model": result["model"],
         "seed": result["seed"],
+        "experiment": result.get("experiment"),
+        "protocol": result.get("protocol"),
         "status": result["status"],
         "error": result.get("error"),
         "device": env.get("device"),

@@ -45,6 +45,8 @@ class RunConfig:
     memory_budget: int | None = None
     progress: bool = True
     plots: bool = True
+    throughput: bool = True  # the loader / pipeline-efficiency probe after each job's training
+    throughput_seconds: float = 20.0
 
 
 @dataclass
@@ -66,12 +68,15 @@ def _job_options(config: RunConfig, suite, device: torch.device) -> JobOptions:
         epochs=config.epochs,
         max_train_seconds=limit,
         throughput_steps=suite.throughput_steps,
+        throughput_seconds=config.throughput_seconds,
+        throughput=config.throughput,
         memory_budget=config.memory_budget,
     )
 
 
 def _run_one(job: Job, opts: JobOptions, ctx: DistContext, bar) -> dict:
-    head = {"key": job.key, "dataset": job.dataset, "model": job.model, "seed": job.seed}
+    head = {"key": job.key, "dataset": job.dataset, "model": job.model, "seed": job.seed,
+            "experiment": job.experiment, "protocol": job.protocol}
     try:
         return {**head, "status": "ok", **run_job(job, opts, ctx, bar)}
     except CharbenchError as exc:
@@ -141,4 +146,6 @@ def _options_dict(config: RunConfig, opts: JobOptions) -> dict:
         "max_train_seconds": opts.max_train_seconds,
         "threads": torch.get_num_threads(),
         "memory_budget": config.memory_budget,
+        "throughput": opts.throughput,
+        "throughput_seconds": opts.throughput_seconds,
     }

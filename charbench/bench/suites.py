@@ -20,6 +20,8 @@ from charbench.registry import Registry
 
 OPTIMIZERS = ("adadelta", "sgd", "adam", "adamw")
 SCHEDULES = ("constant", "cosine", "step", "onecycle")
+# How pixels become model inputs: the train split's mean and std, [0, 1] (x / 255), or [-1, 1] (Normalize(0.5, 0.5)).
+INPUT_SCALES = ("dataset", "unit", "half")
 
 
 @dataclass(frozen=True)
@@ -35,19 +37,68 @@ class Recipe:
     schedule: str = "constant"
     augment: bool = False
     label_smoothing: float = 0.0
+    nesterov: bool = True  # SGD with momentum: Nesterov's (False: plain momentum, as torch.optim.SGD's default)
+    inputs: str = "dataset"  # see INPUT_SCALES
+    augmentation: tuple[tuple[str, float], ...] = ()  # overrides of data.Augment's fields when augment is on
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
             raise OptionError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.schedule not in SCHEDULES:
             raise OptionError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if self.inputs not in INPUT_SCALES:
+            raise OptionError(f"inputs must be one of {', '.join(INPUT_SCALES)}, got {self.inputs!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise OptionError(f"epochs, batch_size and lr must be positive: {self}")
 
 
 @dataclass(frozen=True)
+class DatasetSpec:
+    """The prepared dataset an experiment needs: its converter, what its index.json must say, and how to make one.
+
+    ``requires`` holds (dotted index.json path, value) pairs, e.g. ``("split.method", "random")``,
+    ``("options.label", "alphabet")``, ``("num_classes", 30)``; any prepared dataset that matches them all is used.
+    """
+
+    converter: str
+    requires: tuple[tuple[str, Any], ...]
+    prepare: str  # the command line that prepares one (shown when none is prepared)
+
+    def matches(self, index: dict) -> bool:
+        if index.get("converter") != self.converter.partition("/")[0]:
+            return False
+        if "/" in self.converter and index.get("config") != self.converter.partition("/")[2]:
+            return False
+        return all(_lookup(index, path) == value for path, value in self.requires)
+
+
+def _lookup(index: dict, path: str):
+    value: Any = index
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """An experiment this field published in a notebook, re-run with its own protocol, and beside it the same
+    model and recipe under charbench's leakage-free protocol (group split, balancing after the split)."""
+
+    name: str
+    description: str
+    model: str
+    recipe: Recipe
+    notebook: DatasetSpec  # the notebook's own data protocol
+    leakage_free: DatasetSpec  # the honest one
+    figure: float | None  # the notebook's reported accuracy (percent), None where it could not be recovered
+    source: str  # where the figure and the protocol come from
+    note: str = ""  # what charbench does differently and why (weights it cannot download ...)
+
+
+@dataclass(frozen=True)
 class Suite:
-    """One named benchmark. ``models=None`` means each dataset's reference models."""
+    """One named benchmark. ``models=None`` means each dataset's reference models. A suite of ``experiments``
+    runs each experiment's model and recipe on the datasets its protocols need (datasets and models unused)."""
 
     name: str
     description: str
@@ -58,6 +109,7 @@ class Suite:
     seeds: tuple[int, ...] = (0,)
     max_train_seconds: float | None = None
     throughput_steps: int = 20
+    experiments: tuple[Experiment, ...] = ()
 
     def recipe_for(self, model: str) -> Recipe:
         """The default recipe with the overrides of every ``model_recipes`` pattern matching ``model``."""
@@ -79,6 +131,7 @@ class Suite:
             "seeds": list(self.seeds),
             "max_train_seconds": self.max_train_seconds,
             "throughput_steps": self.throughput_steps,
+            "experiments": [dataclasses.asdict(e) for e in self.experiments],
         }
 
 
@@ -145,3 +198,5 @@ for _name, _datasets, _what in [
     ("omniglot", ("omniglot*",), "Omniglot"),
 ]:
     register_suite(_family(_name, _datasets, f"{_what} x its reference models, 3 seeds"))
+
+from charbench.bench import notebooks  # noqa: F401  (registers the notebooks suite, which builds on these types)

@@ -75,7 +75,8 @@ def _low_quantile(values: list[float]) -> float:
     return float(np.percentile(values, 25))
 
 
-def pipeline_efficiency(model: nn.Module, loader, recipe: Recipe, num_classes: int, amp: Amp, steps: int = 20) -> dict:
+def pipeline_efficiency(model: nn.Module, loader, recipe: Recipe, num_classes: int, amp: Amp, steps: int = 20,
+                        max_seconds: float | None = None) -> dict:
     """Train ``steps`` steps on real batches and as many on device-resident random tensors; compare images/s.
 
     Real and synthetic blocks alternate in ABBA order, so slow drift cancels within each pair, and the efficiency
@@ -91,17 +92,22 @@ def pipeline_efficiency(model: nn.Module, loader, recipe: Recipe, num_classes: i
         num_classes: range of the random labels.
         amp: mixed-precision settings of the run.
         steps: steps per side, after one warm-up step each.
+        max_seconds: stop early once this long has passed (after at least one block a side), so that the probe of
+            a large model on a CPU stays a small part of its job.
     """
     device = amp.device
     model = copy.deepcopy(model).train()
     opt, _ = build_optimizer(recipe, model, 1, 1)
     sources = {"real": _cycle(loader), "fake": itertools.repeat(_fake_batch(loader, num_classes, device))}
     for batches in sources.values():  # warm-up: allocator, kernels, first shard
-        _block_seconds(model, opt, amp, batches, 1)
+        _block_seconds(model, opt, amp, batches, 1)  # (not counted against max_seconds: at least one block a side)
     block = 1 if device.type == "cpu" else max(1, steps // 4)
     times: dict[str, list[float]] = {"real": [], "fake": []}
     images = {"real": 0, "fake": 0}
+    start = time.perf_counter()
     for i in range(max(1, steps // block)):
+        if i and max_seconds is not None and time.perf_counter() - start > max_seconds:
+            break
         for name in ("real", "fake") if i % 2 == 0 else ("fake", "real"):
             n, sec = _block_seconds(model, opt, amp, sources[name], block)
             times[name].append(sec)

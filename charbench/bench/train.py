@@ -35,7 +35,8 @@ def build_optimizer(recipe: Recipe, model: nn.Module, steps_per_epoch: int, epoc
         # rho and eps of Keras's Adadelta, which trained the KMNIST paper's baseline
         opt = torch.optim.Adadelta(params, lr=lr, rho=0.95, eps=1e-7, weight_decay=wd)
     elif recipe.optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=lr, momentum=recipe.momentum, nesterov=recipe.momentum > 0, weight_decay=wd)
+        opt = torch.optim.SGD(params, lr=lr, momentum=recipe.momentum, nesterov=recipe.nesterov and recipe.momentum > 0,
+                              weight_decay=wd)
     elif recipe.optimizer == "adam":
         opt = torch.optim.Adam(params, lr=lr, weight_decay=wd)
     else:

@@ -31,6 +31,9 @@ def register(sub) -> None:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--balance", type=int, metavar="N", help="train split: exactly N images per class")
     s.add_argument("--balance-mode", choices=["both", "cap", "oversample"], default="both")
+    s.add_argument("--balance-scope", choices=["train", "all"], default="train",
+                   help="train: balance the train split after splitting (no leakage); all: the whole dataset before "
+                   "a random split, as some published notebooks did (leaks copies into test; to measure that only)")
     s.add_argument("--min-count", type=int, default=None,
                    help="drop classes with fewer original train images from every split (default 1 with --balance: "
                    "no class without a training image; else 0)")
@@ -68,7 +71,8 @@ def _run(args: argparse.Namespace) -> int:
         out=args.out or _default_out(args.data_root), output_name=args.output_name, size=args.size,
         binarize=args.binarize, center=args.center, margin=args.margin, invert=args.invert, split=args.split,
         fractions=args.fractions, val_fraction=args.val_fraction, group_by=args.group_by, seed=args.seed,
-        balance=args.balance, balance_mode=args.balance_mode, min_count=args.min_count, workers=args.workers,
+        balance=args.balance, balance_mode=args.balance_mode, balance_scope=args.balance_scope,
+        min_count=args.min_count, workers=args.workers,
         shard_index=args.shard_index, num_shards=args.num_shards, resume=args.resume, force=args.force, strict=args.strict, progress=not args.quiet, options=options,
         **({"shard_size": args.shard_size} if args.shard_size else {}),
     )

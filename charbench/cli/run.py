@@ -33,6 +33,10 @@ def register(sub) -> None:
     p.add_argument("--max-train-seconds", type=float, help="stop each job's training after this many seconds")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     p.add_argument("--memory-budget-mb", type=float, help="largest resident split copy; bigger splits stream")
+    p.add_argument("--no-throughput", dest="throughput", action="store_false",
+                   help="skip the loader / pipeline-efficiency probe after each job's training")
+    p.add_argument("--throughput-seconds", type=float, default=20.0,
+                   help="time limit of that probe per job (default 20 s; also at most --max-train-seconds)")
     p.add_argument("--quiet", action="store_true", help="no live progress output")
     p.add_argument("--no-plots", dest="plots", action="store_false", help="skip the PNG plots")
     p.set_defaults(func=_run)
@@ -58,6 +62,8 @@ def _run(args: argparse.Namespace) -> int:
         memory_budget=budget,
         progress=not args.quiet,
         plots=args.plots,
+        throughput=args.throughput,
+        throughput_seconds=args.throughput_seconds,
     )
     outcome = run_suite(config)
     print_outcome(outcome)

@@ -114,6 +114,7 @@ class Omniglot(Converter):
 
     defaults = _IMAGE_DEFAULTS
     options = {"label": "alphabet", "subset": None, "modality": "images", "pen_width": 0.07}
+    default_shard_size = 4096  # decoding is the work: more shards spread it over more workers
 
     def __init__(self, source: Path, *, strict: bool = False, **options):
         super().__init__(source, strict=strict, **options)

@@ -200,6 +200,52 @@ class ZipArchive(Archive):
 
     def close(self) -> None:
         self._zip.close()
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def read(self, member: str, max_size: int | None = None) -> bytes:
+        """As :meth:`Archive.read`; stored and deflated entries are read straight from the file at their offset
+        (``zipfile``'s per-entry machinery costs more than reading a small PNG), CRC checked as zipfile does."""
+        info, _ = self._lookup(member)
+        limit = self._check_size(member, max_size)
+        if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            return super().read(member, max_size)  # encrypted, bzip2, lzma ...: zipfile's own path
+        with self._reading(member):
+            raw = self._raw_bytes(info)
+            if info.compress_type == zipfile.ZIP_STORED:
+                data = raw
+            else:
+                inflate = zlib.decompressobj(-15)
+                data = inflate.decompress(raw, limit + 1)
+            if len(data) > limit or len(data) != info.file_size:
+                raise ArchiveError(f"entry {member!r} in {self.path} holds {len(data)} bytes, not the "
+                                   f"{info.file_size} its header declares")
+            if zlib.crc32(data) != info.CRC:
+                raise ArchiveError(f"entry {member!r} in {self.path}: CRC mismatch (the archive is damaged)")
+            return data
+
+    def _raw_bytes(self, info: zipfile.ZipInfo) -> bytes:
+        """The compressed bytes of an entry: after its local header, whose name must be the central directory's (as
+        zipfile insists) and whose name and extra field lengths decide where the data starts."""
+        if getattr(self, "_fd", None) is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        central = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+        header = os.pread(self._fd, 30 + len(central), info.header_offset)
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"bad local header at offset {info.header_offset}")
+        name_len, extra_len = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
+        local_flags = int.from_bytes(header[6:8], "little")
+        if header[30:] != central or name_len != len(central) or (local_flags ^ info.flag_bits) & 0x800:
+            raise zipfile.BadZipFile(f"file name in the directory and in the local header of {info.orig_filename!r} "
+                                     "differ")
+        raw = os.pread(self._fd, info.compress_size, info.header_offset + 30 + name_len + extra_len)
+        if len(raw) != info.compress_size:
+            raise zipfile.BadZipFile("entry data truncated")
+        return raw
+
+    def __getstate__(self) -> dict:
+        raise TypeError("an open archive does not cross processes; reopen it by path")
 
     def _open_raw(self, info: object) -> IO[bytes]:
         # ZipExtFile stops at the declared size and checks the CRC, so a lying header cannot inflate the output.

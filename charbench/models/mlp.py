@@ -1,4 +1,5 @@
-"""The classic PyTorch MNIST tutorial MLP: 784-128-64-10 with ReLU then Tanh, input size taken from the images."""
+"""MLPs of the field's notebooks: the PyTorch MNIST tutorial's 784-128-64-10 (ReLU then Tanh), and the Keras
+write-ups' 128-128 ReLU MLP; the input size is taken from the images."""
 
 from __future__ import annotations
 
@@ -6,20 +7,21 @@ from torch import nn
 
 from charbench.models.registry import register_model
 
+_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
+
 
 class MLP(nn.Module):
-    """Flatten -> Linear(S*S*C, 128) -> ReLU -> Linear(128, 64) -> Tanh -> Linear(64, num_classes)."""
+    """Flatten -> Linear -> activation per hidden layer -> Linear(num_classes)."""
 
-    def __init__(self, num_classes: int, image_size: int, in_chans: int = 1, hidden: tuple[int, int] = (128, 64)):
+    def __init__(self, num_classes: int, image_size: int, in_chans: int = 1, hidden: tuple[int, ...] = (128, 64),
+                 activations: tuple[str, ...] = ("relu", "tanh")):
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(in_chans * image_size * image_size, hidden[0]),
-            nn.ReLU(inplace=True),
-            nn.Linear(hidden[0], hidden[1]),
-            nn.Tanh(),
-            nn.Linear(hidden[1], num_classes),
-        )
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = in_chans * image_size * image_size
+        for size, act in zip(hidden, activations, strict=True):
+            layers += [nn.Linear(width, size), _ACTIVATIONS[act]()]
+            width = size
+        self.net = nn.Sequential(*layers, nn.Linear(width, num_classes))
 
     def forward(self, x):
         return self.net(x)
@@ -27,5 +29,11 @@ class MLP(nn.Module):
 
 @register_model
 def mlp(num_classes: int, image_size: int, in_chans: int = 1, **kwargs) -> MLP:
-    """784-128-64-10 style MLP sized to the input."""
+    """784-128-64-10 style MLP sized to the input (ReLU, then Tanh)."""
     return MLP(num_classes, image_size, in_chans, **kwargs)
+
+
+@register_model
+def mlp_128_128(num_classes: int, image_size: int, in_chans: int = 1, **kwargs) -> MLP:
+    """Two hidden layers of 128 ReLU units (the Keras EMNIST-digits write-up)."""
+    return MLP(num_classes, image_size, in_chans, hidden=(128, 128), activations=("relu", "relu"), **kwargs)

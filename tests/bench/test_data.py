@@ -88,7 +88,7 @@ def test_augment_is_seeded_and_keeps_shape(reader):
     xa, xb, xp = next(iter(a)), next(iter(b)), next(iter(plain))
     assert xa[0].shape == xp[0].shape and torch.equal(xa[1], xp[1])
     assert torch.equal(xa[0], xb[0]) and not torch.allclose(xa[0], xp[0])
-    zero = DeviceLoader(reader, 64, augment=Augment(degrees=0, translate=0, scale=(1, 1), shear=0))
+    zero = DeviceLoader(reader, 64, augment=Augment(degrees=0, translate=0, scale_low=1, scale_high=1, shear=0))
     assert torch.allclose(next(iter(zero))[0], xp[0], atol=1e-5)  # identity transform changes nothing
 
 
