@@ -9,6 +9,10 @@ class FormatError(CharbenchError, ValueError):
     """A raw or prepared file is not in the format it claims (bad magic, truncated, unparsable)."""
 
 
+class UnreadableImageError(FormatError):
+    """An image file that cannot be decoded (truncated, corrupt, not an image, absurdly large)."""
+
+
 class ShardFormatError(FormatError):
     """A shard or index.json does not follow the schema this charbench reads."""
 

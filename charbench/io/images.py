@@ -1,8 +1,8 @@
 """Image files of any format Pillow reads (PNG, JPEG, BMP, TIFF, GIF, WebP), decoded to one grey uint8 plane.
 
-Character datasets keep one character per file, so decoding is the hot path of a prepare: 8-bit grey PNGs (MNIST
-PNG trees, most Kaggle downloads) and bilevel PNGs (Omniglot) go through OpenCV, which decodes them exactly as Pillow
-does at a fraction of the cost; every other file goes through Pillow:
+Character datasets keep one character per file, so decoding is the hot path of a prepare: grey PNGs at 1 to 8 bits
+(MNIST PNG trees, most Kaggle downloads, Omniglot's bilevel drawings) go through :mod:`charbench.io.png`, which
+decodes them exactly as Pillow does at a fraction of the cost; every other file goes through Pillow:
 
 * 1-bit, grey, palette and RGB images become grey with Pillow's ``convert("L")`` (ITU-R 601-2 luma);
 * an alpha channel (RGBA, LA, a palette with transparency) is composited over white first, so dark ink drawn on a
@@ -11,7 +11,9 @@ does at a fraction of the cost; every other file goes through Pillow:
   above 255;
 * a multi-frame file (animated GIF, multi-page TIFF) gives its first frame.
 
-Decoding errors raise :class:`UnreadableImageError` naming the file and Pillow's or OpenCV's reason.
+Decoding errors raise :class:`UnreadableImageError` naming the file and the problem. A PNG the fast path finds damaged
+is still offered to Pillow, which reads some damage libpng tolerates (a bad CRC on an ancillary chunk); when Pillow
+fails too, the fast path's more precise reason is the one raised.
 """
 
 from __future__ import annotations
@@ -20,30 +22,17 @@ import io
 import struct
 import warnings
 
-import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from charbench.errors import FormatError
+from charbench.errors import UnreadableImageError
+from charbench.io.png import MAX_PIXELS, PNG_SIGNATURE, decode_grey_png, png_header
+
+__all__ = ["IMAGE_SUFFIXES", "MAX_PIXELS", "PNG_SIGNATURE", "UnreadableImageError", "decode_grey", "png_header"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pgm", ".pbm", ".ppm")
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_PIXELS = 1 << 26  # 64 MP: far above a character image, below what would exhaust memory
 _PIL_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError,
                struct.error, IndexError, TypeError, ZeroDivisionError)
-_OPENCV_GREY_PNG = {(0, 1), (0, 8)}  # (colour type, bit depth): grey at 1 or 8 bits per pixel
-
-
-class UnreadableImageError(FormatError):
-    """An image file that cannot be decoded (truncated, corrupt, not an image, absurdly large)."""
-
-
-def png_header(data: bytes) -> tuple[int, int, int, int] | None:
-    """``(height, width, bit depth, colour type)`` from a PNG's IHDR chunk, or None when ``data`` is no PNG."""
-    if len(data) < 26 or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
-        return None
-    width, height = struct.unpack(">II", data[16:24])
-    return height, width, data[24], data[25]
 
 
 def decode_grey(data: bytes, name: str) -> np.ndarray:
@@ -52,12 +41,19 @@ def decode_grey(data: bytes, name: str) -> np.ndarray:
     Raises:
         UnreadableImageError: the bytes are not an image Pillow can read, or it is larger than MAX_PIXELS.
     """
-    header = png_header(data)
-    if header is not None and (header[3], header[2]) in _OPENCV_GREY_PNG and header[0] * header[1] <= MAX_PIXELS:
-        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-        if img is not None and img.shape == header[:2]:
+    damage = None
+    try:
+        img = decode_grey_png(data, name)
+        if img is not None:
             return img
-    return _decode_with_pillow(data, name)
+    except UnreadableImageError as exc:
+        damage = exc
+    try:
+        return _decode_with_pillow(data, name)
+    except UnreadableImageError:
+        if damage is not None:
+            raise damage from None
+        raise
 
 
 def _decode_with_pillow(data: bytes, name: str) -> np.ndarray:

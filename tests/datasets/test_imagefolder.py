@@ -116,7 +116,7 @@ def test_corrupt_image_is_skipped_named_or_fatal_when_strict(tmp_path):
     index = readers["train"].index
     assert index["skipped"] == {UNREADABLE: 1} and victim.name in index["skipped_examples"][0]
     assert sum(index["splits"]["train"]["class_counts"]) == len(readers["train"])  # counts follow what was kept
-    with pytest.raises(FormatError, match=f"--strict: .*{victim.name}.*not a readable image"):
+    with pytest.raises(FormatError, match=f"--strict: .*{victim.name}.*PNG truncated"):
         check_converter("imagefolder", root, tmp_path / "strict", output_name="d", strict=True)
 
 

@@ -53,6 +53,8 @@ def test_colour_palette_and_alpha(grey):
 def test_jpeg_and_unreadable(grey):
     data = cv2.imencode(".jpg", grey)[1].tobytes()
     assert decode_grey(data, "j.jpg").shape == grey.shape
-    for bad in (b"", b"not an image", encode(Image.fromarray(grey, "L"))[:40]):
+    for bad in (b"", b"not an image"):
         with pytest.raises(UnreadableImageError, match="bad.png: not a readable image"):
             decode_grey(bad, "bad.png")
+    with pytest.raises(UnreadableImageError, match="bad.png: PNG truncated"):  # the PNG path's own reason
+        decode_grey(encode(Image.fromarray(grey, "L"))[:40], "bad.png")
