@@ -159,21 +159,27 @@ def omniglot(data: Path, work: Path) -> list[dict]:
 
 
 def write_section(rows: list[dict], seconds: float) -> None:
-    """Replace the accuracy section of benchmarks/RESULTS.md (run_all writes the rest and keeps this)."""
+    """Write this run's rows into the accuracy section of benchmarks/RESULTS.md, keeping rows of parts not run
+    (run_all writes the rest of the file and keeps this section)."""
     import re
 
     info = machine()
+    path = HERE / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmark results\n"
+    pattern = re.compile(re.escape(SECTION[0]) + ".*?" + re.escape(SECTION[1]), re.DOTALL)
+    earlier = pattern.search(text)
+    fresh = {r["name"] for r in rows}
+    kept = [line for line in (earlier.group(0).splitlines() if earlier else [])  # rows of parts not run this time
+            if line.startswith("| ") and not line.startswith(("| figure", "|---"))
+            and line.split("|")[1].strip() not in fresh]
     lines = [SECTION[0], "## Accuracy on full real data (CPU)", "",
              (f"Written by `python benchmarks/bench_accuracy.py` on {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} "
              f"UTC, {info['cores']} cores ({info['cpu']}), {seconds / 60:.0f} min in all."), "",
              "| figure | value | baseline or source | target |", "|---|---|---|---|"]
-    lines += [f"| {r['name']} | {r['value']:.2f}{r['unit']} | {r['baseline']} | {r['target']} |" for r in rows]
+    lines += kept + [f"| {r['name']} | {r['value']:.2f}{r['unit']} | {r['baseline']} | {r['target']} |" for r in rows]
     lines += ["", SECTION[1]]
-    path = HERE / "RESULTS.md"
-    text = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmark results\n"
     block = "\n".join(lines)
-    pattern = re.compile(re.escape(SECTION[0]) + ".*?" + re.escape(SECTION[1]), re.DOTALL)
-    text = pattern.sub(block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block + "\n"
+    text = pattern.sub(lambda _: block, text) if earlier else text.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
 
 

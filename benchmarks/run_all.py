@@ -56,12 +56,12 @@ def write_results(results: dict, quick: bool, out: Path) -> None:
         except metadata.PackageNotFoundError:
             pass
     lines = ["# Benchmark results", "",
-             f"Written by `python benchmarks/run_all.py{' --quick' if quick else ''}` on "
-             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", "",
+             (f"Written by `python benchmarks/run_all.py{' --quick' if quick else ''}` on "
+             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC."), "",
              f"- machine: {info['cores']} cores, {info['cpu']}, {info['platform']}",
              f"- Python {info['python']}; {', '.join(versions)}", "",
-             "Every figure is a ratio against a baseline measured in the same run, so it survives a noisy machine "
-             "better than an absolute time. A machine busy with other work still moves them.", "",
+             ("Every figure is a ratio against a baseline measured in the same run, so it survives a noisy machine "
+             "better than an absolute time. A machine busy with other work still moves them."), "",
              "| script | figure | value | baseline | target | met |", "|---|---|---|---|---|---|"]
     for script, (rows, status, seconds) in results.items():
         if not rows:

@@ -12,7 +12,7 @@ def test_plain_h5py_example_runs_verbatim(tiny_dataset, monkeypatch):
     dataset = tiny_dataset(per_class=5)  # <tmp>/prepared/mnist, as the example expects
     monkeypatch.chdir(dataset.parent.parent)
     scope: dict = {}
-    exec(compile(example, "README.md", "exec"), scope)
+    exec(compile(example, "README.md", "exec"), scope)  # noqa: S102 - the README example is the test
     assert scope["images"].shape[1:] == (28, 28) and len(scope["labels"]) == len(scope["images"])
     assert scope["names"] == [str(d) for d in range(10)]
 

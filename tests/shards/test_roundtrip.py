@@ -57,7 +57,7 @@ def test_prepared_dataset_keeps_its_layout(tiny_dataset):
 def test_plain_h5py_reading_example(tiny_dataset):
     """The README's "read a shard without charbench" example, verbatim in spirit."""
     path = tiny_dataset(per_class=5)
-    index = json.load(open(path / "index.json"))
+    index = json.loads((path / "index.json").read_text())
     shard = path / index["splits"]["train"]["shards"][0]["file"]
     with h5py.File(shard, "r") as f:
         images, labels = f["images"][:], f["labels"][:]

@@ -40,7 +40,7 @@ def test_flipped_byte_in_any_shard(dataset, capsys, offset_fraction):
 
 
 def test_missing_shard(dataset, capsys):
-    victim = sorted(dataset.glob("train-*.h5"))[0]
+    victim = min(dataset.glob("train-*.h5"))
     victim.unlink()
     rc, err = _run(dataset, capsys)
     assert rc == 1 and "shard missing" in err and victim.name in err
@@ -48,8 +48,8 @@ def test_missing_shard(dataset, capsys):
 
 def test_shard_from_another_dataset(dataset, tiny_dataset, capsys):
     other = tiny_dataset(name="other", per_class=6, shard_size=20)
-    name = sorted(dataset.glob("test-*.h5"))[0].name
-    shutil.copy(sorted(other.glob("test-*.h5"))[0], dataset / name)
+    name = min(dataset.glob("test-*.h5")).name
+    shutil.copy(min(other.glob("test-*.h5")), dataset / name)
     rc, err = _run(dataset, capsys)
     assert rc == 1 and "belongs to dataset 'other'" in err
 
@@ -63,7 +63,7 @@ def test_edited_index(dataset, capsys):
 
 
 def test_rewritten_content_with_matching_file_hash_is_caught(dataset):
-    shard = sorted(dataset.glob("train-*.h5"))[0]
+    shard = min(dataset.glob("train-*.h5"))
     with h5py.File(shard, "r+") as f:
         f["labels"][0] = (f["labels"][0] + 1) % 10
     index = json.loads((dataset / "index.json").read_text())
