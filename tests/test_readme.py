@@ -22,3 +22,20 @@ def test_every_command_in_the_cli_is_documented():
 
     text = README.read_text(encoding="utf-8")
     assert all(f"charbench {name}" in text for name in COMMANDS)
+
+
+def test_published_targets_table_lists_every_converter_target():
+    """README's "Published targets" table and the targets the converters carry are the same set of figures."""
+    from charbench.datasets import DATASETS
+
+    section = README.read_text(encoding="utf-8").split("### Published targets", 1)[1].split("\n### ", 1)[0]
+    listed = set()
+    for row in re.findall(r"^\| (?!dataset |---)(.+?) \| (\S+) \| ([\d., ]+) \|", section, flags=re.MULTILINE):
+        names, model, values = row
+        family, _, configs = names.partition("/")
+        spelled = [f"{family}/{c.strip()}" for c in configs.split(",")] if configs else [family]
+        assert len(spelled) == len(values.split(",")), f"README row {names!r}: one figure per dataset"
+        listed |= {(n, model, float(v)) for n, v in zip(spelled, values.split(","), strict=True)}
+    carried = {(f"{name}/{t.config}" if t.config else name, t.model, t.value)
+               for name in DATASETS.names() for t in DATASETS.get(name).targets}
+    assert listed == carried
