@@ -5,14 +5,16 @@ number of steps, each side in its own fresh copy of the model:
 
 * plain: the whole split already a normalised float32 tensor in memory; each step indexes a shuffled batch, runs
   forward, backward and the optimiser step; nothing else;
-* runner: ``charbench.bench.train.train_epoch`` over a ``DeviceLoader`` of the prepared shards (uint8 resident,
-  batches by index, float and normalisation per batch), with its loss and accuracy sums and time checks.
+* runner: the model as the runner places it (``on_device``: channels-last on a CPU) and
+  ``charbench.bench.train.train_epoch`` over a ``DeviceLoader`` of the prepared shards (uint8 resident, batches by
+  index, float and normalisation per batch), with its loss and accuracy sums and time checks.
 
-Also measured, and reported as what each gave (not as targets): channels-last memory format, and
-``torch.compile`` of the model (its compile time excluded). Sides are interleaved and repeated; medians count.
+Also measured, and reported as what each gave (not as targets): each side in the other memory format, so the
+runner's own overhead shows like for like, and ``torch.compile`` of the model (its compile time excluded). Sides
+are interleaved and repeated, each repeat starting at another side; medians count.
 Target (issue 17): runner >= 0.95 of the plain loop.
 
-    python benchmarks/bench_train_cpu.py [--images 12800] [--repeats 5] [--threads N]
+    python benchmarks/bench_train_cpu.py [--images 12800] [--repeats 8] [--threads N]
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from _common import machine, report
 
 from charbench.bench.distributed import DistContext
 from charbench.bench.suites import Recipe
-from charbench.bench.train import Amp, build_optimizer, train_epoch
+from charbench.bench.train import Amp, build_optimizer, on_device, train_epoch
 from charbench.data import DeviceLoader, stats_from_histogram
 from charbench.models import create_model
 from charbench.shards.arrays import write_arrays
@@ -52,9 +54,9 @@ def dataset(folder: Path, count: int) -> Path:
 
 def fresh(channels_last: bool = False, compiled: bool = False):
     torch.manual_seed(0)
-    model = create_model("simple_cnn", 10, 28)
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model = on_device(create_model("simple_cnn", 10, 28), torch.device("cpu"))  # channels-last, as the runner
+    if not channels_last:
+        model = model.to(memory_format=torch.contiguous_format)
     opt, sched = build_optimizer(RECIPE, model, 100, 1)
     return (torch.compile(model) if compiled else model), opt, sched
 
@@ -66,8 +68,7 @@ def plain_rate(x: torch.Tensor, y: torch.Tensor, steps: int, channels_last: bool
     start = time.perf_counter()
     for s in range(steps):
         idx = perm[s * 128 : (s + 1) * 128]
-        xb = x[idx].contiguous(memory_format=torch.channels_last) if channels_last else x[idx]
-        loss = F.cross_entropy(model(xb), y[idx])
+        loss = F.cross_entropy(model(x[idx]), y[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -75,26 +76,26 @@ def plain_rate(x: torch.Tensor, y: torch.Tensor, steps: int, channels_last: bool
 
 
 class _Limited:
-    """The first ``steps`` batches of a DeviceLoader (optionally channels-last), as train_epoch iterates them."""
+    """The first ``steps`` batches of a DeviceLoader, as train_epoch iterates them."""
 
-    def __init__(self, loader: DeviceLoader, steps: int, channels_last: bool = False):
-        self.loader, self.steps, self.channels_last = loader, steps, channels_last
+    def __init__(self, loader: DeviceLoader, steps: int):
+        self.loader, self.steps = loader, steps
 
     def __iter__(self):
-        for i, (x, y) in enumerate(self.loader):
+        for i, batch in enumerate(self.loader):
             if i >= self.steps:
                 return
-            yield (x.contiguous(memory_format=torch.channels_last) if self.channels_last else x), y
+            yield batch
 
     def __len__(self) -> int:
         return self.steps
 
 
-def runner_rate(loader: DeviceLoader, steps: int, channels_last: bool = False, compiled: bool = False) -> float:
+def runner_rate(loader: DeviceLoader, steps: int, channels_last: bool = True, compiled: bool = False) -> float:
     model, opt, sched = fresh(channels_last, compiled)
     if compiled:  # compile outside the timing: one step first
         train_epoch(model, _Limited(loader, 1), opt, sched, Amp(torch.device("cpu"), False), RECIPE, DistContext())
-    res = train_epoch(model, _Limited(loader, steps, channels_last), opt, sched, Amp(torch.device("cpu"), False),
+    res = train_epoch(model, _Limited(loader, steps), opt, sched, Amp(torch.device("cpu"), False),
                       RECIPE, DistContext())
     return res.count / res.seconds
 
@@ -103,7 +104,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=12_800)
     parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=8)
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--compile", action="store_true", help="also measure torch.compile (slow to compile)")
     args = parser.parse_args()
@@ -118,15 +119,16 @@ def main() -> int:
         sides = {"plain loop": lambda: plain_rate(x, y, args.steps),
                  "runner": lambda: runner_rate(loader, args.steps),
                  "plain loop, channels-last": lambda: plain_rate(x, y, args.steps, channels_last=True),
-                 "runner, channels-last": lambda: runner_rate(loader, args.steps, channels_last=True)}
+                 "runner, contiguous (NCHW)": lambda: runner_rate(loader, args.steps, channels_last=False)}
         if args.compile:
             sides["runner, torch.compile"] = lambda: runner_rate(loader, args.steps, compiled=True)
         rates: dict[str, list[float]] = {k: [] for k in sides}
         for name, run in sides.items():  # warm-up: allocator, kernels
             run()
-        for _ in range(args.repeats):
-            for name, run in sides.items():
-                rates[name].append(run())
+        order = list(sides)
+        for r in range(args.repeats):  # each repeat starts at another side: drift on a shared machine hits all alike
+            for name in order[r % len(order):] + order[: r % len(order)]:
+                rates[name].append(sides[name]())
     median = {k: statistics.median(v) for k, v in rates.items()}
     print(f"simple_cnn, 28x28, batch 128, {args.threads} threads, {args.steps} steps, median of {args.repeats}; "
           f"{machine()}")

@@ -22,7 +22,7 @@ from charbench.bench.metrics import summarize
 from charbench.bench.monitor import ResourceMonitor
 from charbench.bench.plan import Job
 from charbench.bench.throughput import loader_images_per_second, pipeline_efficiency
-from charbench.bench.train import Amp, EvalResult, build_optimizer, evaluate, seed_everything, train_epoch
+from charbench.bench.train import Amp, EvalResult, build_optimizer, evaluate, on_device, seed_everything, train_epoch
 from charbench.data import Augment, DeviceLoader, stats_from_histogram
 from charbench.models import count_parameters, create_model
 from charbench.shards.index import read_index
@@ -102,7 +102,7 @@ class _Trainer:
         self.readers, self.loaders = _loaders(job, opts, ctx)
         train = self.readers["train"]
         self.num_classes, self.class_names = train.num_classes, train.class_names
-        self.model = create_model(job.model, self.num_classes, train.image_size).to(opts.device)
+        self.model = on_device(create_model(job.model, self.num_classes, train.image_size), opts.device)
         self.net = self.model
         if ctx.enabled:
             ids = [opts.device.index] if opts.device.type == "cuda" else None

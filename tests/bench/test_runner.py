@@ -184,3 +184,19 @@ def test_filters_matching_no_dataset_are_an_error(tmp_path):
         _cli(["run", "--suite", SUITE, "--data", str(tmp_path / "prepared"), "--out", str(tmp_path / "runs"),
               "--device", "cpu", "--quiet", "--datasets", "nomatch"])
     assert not (tmp_path / "runs").exists()
+
+
+def test_convolutional_models_train_channels_last_on_cpu():
+    from charbench.bench.train import on_device
+    from charbench.models import create_model
+
+    conv = on_device(create_model("simple_cnn", 10, 28), torch.device("cpu"))
+    weight = next(p for p in conv.parameters() if p.dim() == 4 and p.shape[1] > 1)
+    assert weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous()
+    mlp = on_device(create_model("mlp", 10, 28), torch.device("cpu"))
+    assert all(p.is_contiguous() for p in mlp.parameters())
+    x = torch.rand(4, 1, 28, 28)
+    reference = create_model("simple_cnn", 10, 28)
+    reference.load_state_dict(conv.state_dict())
+    conv.eval(), reference.eval()
+    assert torch.allclose(conv(x), reference(x), atol=1e-5)
