@@ -39,7 +39,7 @@ import numpy as np
 
 from charbench.datasets.base import Catalog, ClassInfo, Converter, Decoded, Defaults, group_ids, register_dataset
 from charbench.errors import FormatError, OptionError, RawDataNotFoundError
-from charbench.io.images import IMAGE_SUFFIXES, UnreadableImageError, decode_grey
+from charbench.io.images import IMAGE_SUFFIXES, UnreadableImageError, decode_grey, image_shape
 from charbench.kernels.ragged import Ragged
 from charbench.shards.schema import SPLITS, TEST, TRAIN, VAL
 
@@ -50,7 +50,7 @@ OUTSIDE = "images outside any class folder"
 NO_MATCH = "images whose path does not match --label-pattern"
 UNREADABLE = "unreadable images"
 EMPTY_CLASSES = "empty class folders (classes without images)"
-SIZE_SAMPLE = 64  # images decoded at scan for the image size
+SIZE_SAMPLE = 64  # images whose header the scan reads for the image size
 
 
 @register_dataset("imagefolder")
@@ -123,7 +123,7 @@ class ImageFolder(Converter):
         shapes = set()
         for k in picks.tolist():
             try:
-                shapes.add(decode_grey(self._raw.read(self._paths[k]), self._raw.describe(self._paths[k])).shape)
+                shapes.add(image_shape(self._raw.read(self._paths[k]), self._raw.describe(self._paths[k])))
             except UnreadableImageError:
                 continue  # left out again (and counted) when its shard is built
         return shapes

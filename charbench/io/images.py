@@ -28,7 +28,8 @@ from PIL import Image, UnidentifiedImageError
 from charbench.errors import UnreadableImageError
 from charbench.io.png import MAX_PIXELS, PNG_SIGNATURE, decode_grey_png, png_header
 
-__all__ = ["IMAGE_SUFFIXES", "MAX_PIXELS", "PNG_SIGNATURE", "UnreadableImageError", "decode_grey", "png_header"]
+__all__ = ["IMAGE_SUFFIXES", "MAX_PIXELS", "PNG_SIGNATURE", "UnreadableImageError", "decode_grey", "image_shape",
+           "png_header"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pgm", ".pbm", ".ppm")
 _PIL_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError,
@@ -56,6 +57,23 @@ def decode_grey(data: bytes, name: str) -> np.ndarray:
         raise
 
 
+def image_shape(data: bytes, name: str) -> tuple[int, int]:
+    """``(height, width)`` of the image ``decode_grey`` gives for ``data``, from its header alone: no pixel is
+    decoded, so a scan can learn sizes cheaply. Damage past the header shows only when the image is decoded.
+
+    Raises:
+        UnreadableImageError: no image header can be read from ``data``.
+    """
+    header = png_header(data)
+    if header is not None:
+        return header[0], header[1]
+    try:
+        with Image.open(io.BytesIO(data)) as im:  # lazy: reads the header only
+            return im.height, im.width
+    except _PIL_ERRORS as exc:
+        raise _unreadable(name, exc) from None
+
+
 def _decode_with_pillow(data: bytes, name: str) -> np.ndarray:
     try:
         with warnings.catch_warnings():
@@ -68,7 +86,11 @@ def _decode_with_pillow(data: bytes, name: str) -> np.ndarray:
     except UnreadableImageError:
         raise
     except (*_PIL_ERRORS, Image.DecompressionBombWarning) as exc:
-        raise UnreadableImageError(f"{name}: not a readable image ({type(exc).__name__}: {exc})") from None
+        raise _unreadable(name, exc) from None
+
+
+def _unreadable(name: str, exc: Exception) -> UnreadableImageError:
+    return UnreadableImageError(f"{name}: not a readable image ({type(exc).__name__}: {exc})")
 
 
 def _to_grey(im: Image.Image) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from charbench.io.images import UnreadableImageError, decode_grey, png_header
+from charbench.io.images import UnreadableImageError, decode_grey, image_shape, png_header
 
 
 def encode(im: Image.Image, fmt: str = "PNG", **kw) -> bytes:
@@ -58,3 +58,12 @@ def test_jpeg_and_unreadable(grey):
             decode_grey(bad, "bad.png")
     with pytest.raises(UnreadableImageError, match="bad.png: PNG truncated"):  # the PNG path's own reason
         decode_grey(encode(Image.fromarray(grey, "L"))[:40], "bad.png")
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "BMP", "TIFF", "JPEG", "GIF"])
+def test_image_shape_from_the_header_is_the_decoded_shape(grey, fmt):
+    for im in (Image.fromarray(grey, "L"), Image.fromarray(np.stack([grey] * 3, axis=2), "RGB")):
+        data = encode(im, fmt)
+        assert image_shape(data, f"x.{fmt.lower()}") == decode_grey(data, f"x.{fmt.lower()}").shape == (13, 17)
+    with pytest.raises(UnreadableImageError, match="bad.bmp: not a readable image"):
+        image_shape(b"not an image", "bad.bmp")
