@@ -196,12 +196,13 @@ def main() -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="charbench-accuracy-"))
     try:
         data = prepared(work)
-        rows = [row for part in parts for row in {"mnist-cnn": mnist_cnn, "mnist-mlp": mnist_mlp,
-                                                  "omniglot": omniglot}[part](data, work)]
+        rows: list[dict] = []
+        for part in parts:  # the section is written after each part: an hour's work is not lost to a late failure
+            rows += {"mnist-cnn": mnist_cnn, "mnist-mlp": mnist_mlp, "omniglot": omniglot}[part](data, work)
+            write_section(rows, time.perf_counter() - start)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
-    write_section(rows, time.perf_counter() - start)
     return 0
 
 
