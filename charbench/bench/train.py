@@ -30,8 +30,9 @@ def seed_everything(seed: int) -> None:
 
 def on_device(model: nn.Module, device: torch.device) -> nn.Module:
     """``model`` on ``device``; a convolutional model on a CPU in channels-last (NHWC) memory format, for which
-    oneDNN has faster kernels (benchmarks/bench_train_cpu.py: 1.0x simple_cnn, 1.05x kuzushiji_cnn,
-    1.3-1.4x omniglot_cnn and the ResNets). Results are the same model, computed in another order."""
+    oneDNN has faster kernels (training steps at batch 128 on 2 cores: 1.0x simple_cnn, as
+    benchmarks/bench_train_cpu.py reports, 1.05x kuzushiji_cnn, 1.3-1.4x omniglot_cnn and the ResNets). Results are
+    the same model, computed in another order."""
     model = model.to(device)
     if device.type == "cpu" and any(isinstance(m, nn.Conv2d) for m in model.modules()):
         model = model.to(memory_format=torch.channels_last)
