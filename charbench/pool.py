@@ -30,17 +30,21 @@ def worker_context():
     return ctx
 
 
-_SERVER_UP = threading.Event()  # a pool of this process has had a worker running: the forkserver is up
+# The forkserver of this process runs, or was started ahead of its first pool: a pool then needs no help here.
+_SERVER_UP = threading.Event()
 
 
 def warm_up() -> None:
     """Start the workers' server now, in the background, so that its imports (charbench, numba) run while this
-    process scans the source instead of after it: the pool that follows then starts in a fraction of a second."""
+    process scans the source instead of after it: the pool that follows then starts in a fraction of a second, and
+    this process leaves every item to it (helping would cost it numba's start-up, which it otherwise never pays)."""
     context = worker_context()
     if context.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
         threading.Thread(target=forkserver.ensure_running, name="charbench-forkserver", daemon=True).start()
+        _SERVER_UP.set()
+
 # About what starting a pool from nothing costs (the server imports charbench and numba): work this process would
 # finish sooner on its own gets no pool. The pool starts anyway once the first item has run this long here.
 POOL_START_SECONDS = 1.5

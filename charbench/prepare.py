@@ -26,7 +26,6 @@ from charbench.datasets import resolve
 from charbench.datasets.base import Catalog, Converter, Decoded
 from charbench.errors import DatasetExistsError, OptionError, RawDataNotFoundError
 from charbench.kernels import KERNELS_VERSION, parse_binarize
-from charbench.kernels.polarity import dataset_invert
 from charbench.manifest import load_manifest, raw_dir_for
 from charbench.paths import prepared_root
 from charbench.pool import available_cores, process_map, warm_up
@@ -186,6 +185,8 @@ def _normalization(config: PrepareConfig, catalog: Catalog, converter: Converter
                          margin=d.margin if config.margin is None else config.margin, invert=config.invert or d.invert)
     if norm.invert == "auto" and norm.pixel_exact(catalog.native_size):
         # kept pixel-exact: one polarity for the whole dataset (per image it could flip single characters)
+        from charbench.kernels.polarity import dataset_invert
+
         invert, vote = dataset_invert(_polarity_sample(converter, catalog), f"{config.output_name} ({config.source})")
         norm = replace(norm, invert=invert, polarity=vote)
     return norm

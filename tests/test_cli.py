@@ -23,6 +23,15 @@ def test_module_entry_point():
     assert out.stdout.startswith("charbench ")
 
 
+def test_parsing_a_command_imports_no_numba():
+    """numba costs a process about a second at start-up: prepare's main process pays it only when it runs a kernel
+    itself, never for parsing arguments or importing the pipeline."""
+    code = ("import sys; from charbench.cli.main import build_parser; import charbench.prepare, charbench.render;"
+            "build_parser().parse_args(['prepare', 'omniglot']); print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_truncated_file_one_line_error_and_nothing_written(tmp_path, capsys):
     raw = write_mnist_layout(tmp_path / "raw", train_per_class=3, test_per_class=1, gz=False)
     img = raw / "train-images-idx3-ubyte"

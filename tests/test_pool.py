@@ -114,6 +114,15 @@ def test_a_pool_from_a_running_server_does_every_item(tmp_path):
     assert os.getpid() not in {pid for _, pid, _ in out}
 
 
+def test_after_warm_up_the_pool_does_every_item(tmp_path, cold_server):
+    from charbench import pool
+
+    pool.warm_up()  # prepare starts the server while it scans: this process then helps with nothing
+    out = process_map(partial(_by_pool, str(tmp_path)), list(range(30)), 2, local_fn=_here_never)
+    assert [x for x, _, _ in out] == list(range(30))
+    assert os.getpid() not in {pid for _, pid, _ in out}
+
+
 def test_work_done_here_before_a_pool_could_start_gets_no_pool(cold_server):
     from charbench import pool
 

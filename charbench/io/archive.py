@@ -21,7 +21,7 @@ import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Self
+from typing import IO, NamedTuple, Self
 
 from charbench.errors import ArchiveError, RawDataNotFoundError
 
@@ -38,6 +38,9 @@ def is_archive(path: str | os.PathLike) -> bool:
 
 def normalise_member(archive: Path, name: str) -> str:
     """The entry name as a relative posix path, or ArchiveError when it is absolute or climbs with ``..``."""
+    if name and "\\" not in name and "//" not in name and "/." not in "/" + name and name[0] != "/" and \
+            not _DRIVE.match(name):
+        return name.rstrip("/")  # already plain: no part to drop or refuse (most names; this runs per entry)
     posix = name.replace("\\", "/")
     if posix.startswith("/") or _DRIVE.match(posix):
         raise ArchiveError(f"unsafe entry {name!r} in {archive}: absolute path")
@@ -53,6 +56,8 @@ def normalise_member(archive: Path, name: str) -> str:
 
 class Archive(ABC):
     """A zip or tar file whose regular-file entries can be listed and read; use :func:`open_archive`."""
+
+    crosses_processes = False  # True where a pickled copy reads in another process (open files reopen there)
 
     def __init__(self, path: Path, max_member_size: int, skip_unsafe: bool = False):
         self.path = path
@@ -170,28 +175,44 @@ class Archive(ABC):
     def _open_raw(self, info: object) -> IO[bytes]: ...
 
 
+class _ZipEntry(NamedTuple):
+    """What reading one zip entry takes (zipfile's ZipInfo costs ten times as much to send to a worker process)."""
+
+    name: str  # as the central directory spells it: the local header must agree
+    offset: int  # of the local header
+    compressed: int
+    size: int
+    method: int
+    flags: int
+    crc: int
+
+
 class ZipArchive(Archive):
-    """A .zip file."""
+    """A .zip file. Its checked entry table crosses to worker processes, which then read without listing it again."""
+
+    crosses_processes = True
 
     def __init__(self, path: Path, max_member_size: int = DEFAULT_MAX_MEMBER_SIZE, skip_unsafe: bool = False):
         super().__init__(path, max_member_size, skip_unsafe)
+        self._zip: zipfile.ZipFile | None = None  # only for entries read through zipfile (encrypted, bzip2 ...)
+        self._fd: int | None = None
         try:
-            self._zip = zipfile.ZipFile(path)
+            with zipfile.ZipFile(path) as listing:
+                infos = listing.infolist()
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
             raise ArchiveError(f"{path} is not a readable zip file: {exc}") from None
-        try:
-            for info in self._zip.infolist():
-                # ZipInfo.is_dir() raises IndexError on an empty name
-                self._admit(info.filename, lambda info=info: self._check_type(info),
-                            not info.filename.endswith("/"), info, info.file_size)
-                if info.filename.endswith("/") and info.filename.strip("/"):
-                    self._folder(info.filename)
-        except ArchiveError:
-            self._zip.close()
-            raise
+        for info in infos:
+            entry = _ZipEntry(info.orig_filename, info.header_offset, info.compress_size, info.file_size,
+                              info.compress_type, info.flag_bits, info.CRC)
+            # ZipInfo.is_dir() raises IndexError on an empty name
+            self._admit(info.filename, lambda info=info: self._check_type(info), not info.filename.endswith("/"),
+                        entry, info.file_size)
+            if info.filename.endswith("/") and info.filename.strip("/"):
+                self._folder(info.filename)
 
     def _check_type(self, info: zipfile.ZipInfo) -> None:
-        normalise_member(self.path, info.filename)
+        if info.filename.endswith("/"):
+            normalise_member(self.path, info.filename)  # a file's name is checked as it is indexed
         # Unix mode bits ride in the high word; many writers set only permissions (no file type), meaning regular.
         file_type = stat.S_IFMT(info.external_attr >> 16)
         if file_type not in (0, stat.S_IFREG, stat.S_IFDIR):
@@ -199,57 +220,64 @@ class ZipArchive(Archive):
             raise ArchiveError(f"unsafe entry {info.filename!r} in {self.path}: {kind}")
 
     def close(self) -> None:
-        self._zip.close()
-        if getattr(self, "_fd", None) is not None:
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
+        if self._fd is not None:
             os.close(self._fd)
             self._fd = None
 
     def read(self, member: str, max_size: int | None = None) -> bytes:
         """As :meth:`Archive.read`; stored and deflated entries are read straight from the file at their offset
         (``zipfile``'s per-entry machinery costs more than reading a small PNG), CRC checked as zipfile does."""
-        info, _ = self._lookup(member)
+        entry, _ = self._lookup(member)
         limit = self._check_size(member, max_size)
-        if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        if entry.flags & 0x1 or entry.method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             return super().read(member, max_size)  # encrypted, bzip2, lzma ...: zipfile's own path
         with self._reading(member):
-            raw = self._raw_bytes(info)
-            if info.compress_type == zipfile.ZIP_STORED:
+            raw = self._raw_bytes(entry)
+            if entry.method == zipfile.ZIP_STORED:
                 data = raw
             else:
                 inflate = zlib.decompressobj(-15)
                 data = inflate.decompress(raw, limit + 1)
-            if len(data) > limit or len(data) != info.file_size:
+            if len(data) > limit or len(data) != entry.size:
                 raise ArchiveError(f"entry {member!r} in {self.path} holds {len(data)} bytes, not the "
-                                   f"{info.file_size} its header declares")
-            if zlib.crc32(data) != info.CRC:
+                                   f"{entry.size} its header declares")
+            if zlib.crc32(data) != entry.crc:
                 raise ArchiveError(f"entry {member!r} in {self.path}: CRC mismatch (the archive is damaged)")
             return data
 
-    def _raw_bytes(self, info: zipfile.ZipInfo) -> bytes:
+    def _raw_bytes(self, entry: _ZipEntry) -> bytes:
         """The compressed bytes of an entry: after its local header, whose name must be the central directory's (as
         zipfile insists) and whose name and extra field lengths decide where the data starts."""
-        if getattr(self, "_fd", None) is None:
+        if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY)
-        central = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
-        header = os.pread(self._fd, 30 + len(central), info.header_offset)
+        central = entry.name.encode("utf-8" if entry.flags & 0x800 else "cp437")
+        header = os.pread(self._fd, 30 + len(central), entry.offset)
         if len(header) < 30 or header[:4] != b"PK\x03\x04":
-            raise zipfile.BadZipFile(f"bad local header at offset {info.header_offset}")
+            raise zipfile.BadZipFile(f"bad local header at offset {entry.offset}")
         name_len, extra_len = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
         local_flags = int.from_bytes(header[6:8], "little")
-        if header[30:] != central or name_len != len(central) or (local_flags ^ info.flag_bits) & 0x800:
-            raise zipfile.BadZipFile(f"file name in the directory and in the local header of {info.orig_filename!r} "
+        if header[30:] != central or name_len != len(central) or (local_flags ^ entry.flags) & 0x800:
+            raise zipfile.BadZipFile(f"file name in the directory and in the local header of {entry.name!r} "
                                      "differ")
-        raw = os.pread(self._fd, info.compress_size, info.header_offset + 30 + name_len + extra_len)
-        if len(raw) != info.compress_size:
+        raw = os.pread(self._fd, entry.compressed, entry.offset + 30 + name_len + extra_len)
+        if len(raw) != entry.compressed:
             raise zipfile.BadZipFile("entry data truncated")
         return raw
 
     def __getstate__(self) -> dict:
-        raise TypeError("an open archive does not cross processes; reopen it by path")
+        return {**self.__dict__, "_zip": None, "_fd": None}  # the files reopen in the receiving process
 
-    def _open_raw(self, info: object) -> IO[bytes]:
+    def _open_raw(self, entry: _ZipEntry) -> IO[bytes]:  # type: ignore[override]
+        if self._zip is None:
+            self._zip = zipfile.ZipFile(self.path)
+        info = next((i for i in self._zip.infolist() if i.header_offset == entry.offset), None)
+        if info is None:
+            raise ArchiveError(f"entry {entry.name!r} in {self.path} is gone: the archive changed after it was listed")
         # ZipExtFile stops at the declared size and checks the CRC, so a lying header cannot inflate the output.
-        return self._zip.open(info)  # type: ignore[arg-type]
+        return self._zip.open(info)
 
 
 class TarArchive(Archive):

@@ -35,6 +35,7 @@ class Layout:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_compiled", tuple(re.compile(lv.pattern) for lv in self.levels))
         object.__setattr__(self, "_lower", tuple(s.lower() for s in self.suffixes))
+        object.__setattr__(self, "_folders", {})  # folder levels -> their fields or reason: files share folders
 
     def wants(self, path: str) -> bool:
         """True when ``path`` has one of the layout's suffixes."""
@@ -45,12 +46,23 @@ class Layout:
         depth = len(self.levels)
         if len(parts) < depth:
             return f"outside the layout (fewer than {depth} path levels)"
-        fields: dict[str, str] = {}
         # innermost first: the most specific mismatch is the most useful message
-        for i in reversed(range(depth)):
-            m = self._compiled[i].fullmatch(parts[len(parts) - depth + i])
+        m = self._compiled[-1].fullmatch(parts[-1])
+        if m is None:
+            return f"not {self.levels[-1].what}"
+        key = tuple(parts[len(parts) - depth:-1])
+        if (folders := self._folders.get(key)) is None:
+            folders = self._folders[key] = self._match_folders(key)
+        if isinstance(folders, str):
+            return folders
+        return {**{k: v for k, v in m.groupdict().items() if v is not None}, **folders}
+
+    def _match_folders(self, names: tuple[str, ...]) -> dict[str, str] | str:
+        fields: dict[str, str] = {}
+        for i in reversed(range(len(names))):
+            m = self._compiled[i].fullmatch(names[i])
             if m is None:
-                return f"not {self.levels[i].what}" if i == depth - 1 else f"not in {self.levels[i].what}"
+                return f"not in {self.levels[i].what}"
             fields.update({k: v for k, v in m.groupdict().items() if v is not None})
         return fields
 
@@ -75,10 +87,17 @@ def list_tree(source: RawSource, layout: Layout, *, prefixed: bool = True,
         The matching files in listing order, and ``(path, reason)`` of the files with a wanted suffix that do not fit.
     """
     matched, misfits = [], []
+    roots: dict[int, list[str]] = {}  # the name each root puts in front of its paths
     for rel in source.files if files is None else files:
         if not layout.wants(rel):
             continue
-        parts = ([source.root_name(rel)] if prefixed else []) + rel.split("/")
+        if prefixed:
+            root = source.where(rel)
+            if root not in roots:
+                roots[root] = [source.root_name(rel)]
+            parts = roots[root] + rel.split("/")
+        else:
+            parts = rel.split("/")
         found = layout.match(parts)
         if isinstance(found, str):
             misfits.append((rel, f"{layout.suffixes[0]} file {found}"))

@@ -25,7 +25,6 @@ import zlib
 import numpy as np
 
 from charbench.errors import UnreadableImageError
-from charbench.kernels.png import OK, unfilter_grey
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_PIXELS = 1 << 26  # 64 MP: far above a character image, below what would exhaust memory (every decoder's cap)
@@ -168,6 +167,8 @@ def _inflate(idat: bytes | memoryview, expected: int, name: str) -> bytes:
 
 def _unfilter(raw: bytes, height: int, width: int, depth: int, dst: np.ndarray, name: str) -> None:
     """Run the kernel (on the bytes themselves: numba reads them without an array wrapper); raise for a bad row."""
+    from charbench.kernels.png import OK, unfilter_grey  # numba loads on the first decode, not on import
+
     if unfilter_grey(raw, height, width, depth, dst) != OK:
         stride = ((width * depth + 7) >> 3) + 1
         src = np.frombuffer(raw, np.uint8)

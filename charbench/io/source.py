@@ -253,7 +253,9 @@ class RawSource:
         self.close()
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_open": {}, "digests": None}
+        # archives whose checked listing crosses processes go along (a worker then need not list them again)
+        return {**self.__dict__, "_open": {i: a for i, a in self._open.items() if a.crosses_processes},
+                "digests": None}
 
     def __repr__(self) -> str:
         return f"RawSource({str(self.path)!r}, files={len(self.files)}, archives={len(self.archives)})"

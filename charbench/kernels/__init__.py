@@ -7,12 +7,24 @@ Public wrappers validate their inputs and allocate outputs; the ``@jit`` kernels
 # index.json record it.
 KERNELS_VERSION = "1"
 
-from charbench.kernels.binarize import binarize, local_thresholds, otsu_thresholds
-from charbench.kernels.normalize import normalize
 from charbench.kernels.options import parse_binarize
 from charbench.kernels.ragged import Ragged
-from charbench.kernels.rasterize import rasterize_strokes
-from charbench.kernels.vary import vary
+
+# The numba kernels load on first use, so that a process that never runs one (prepare's main process while its
+# workers decode, the CLI's argument parsing) does not import numba.
+_LAZY = {"binarize": "binarize", "local_thresholds": "binarize", "otsu_thresholds": "binarize",
+         "normalize": "normalize", "rasterize_strokes": "rasterize", "vary": "vary"}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "KERNELS_VERSION",

@@ -199,3 +199,32 @@ def test_skip_unsafe_leaves_hostile_entries_out_and_lists_them(tmp_path, kind):
     with open_archive(path, skip_unsafe=True) as archive:
         assert archive.members() == ["ok.txt"] and archive.read("ok.txt") == b"ok"
         assert sorted(archive.unsafe) == ["../evil.txt", "/abs.txt"]
+
+
+def test_a_pickled_zip_reads_in_another_process_without_listing_the_archive_again(tmp_path, monkeypatch):
+    import pickle
+
+    path = tmp_path / "kinds.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("stored.txt", b"stored" * 10, compress_type=zipfile.ZIP_STORED)
+        zf.writestr("deflated.txt", b"deflated" * 10, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("bzip2.txt", b"bzip2" * 10, compress_type=zipfile.ZIP_BZIP2)
+    with open_archive(path) as archive:
+        archive.read("stored.txt")  # an open file does not travel: the copy reopens it
+        copy = pickle.loads(pickle.dumps(archive))
+    with monkeypatch.context() as m:
+        m.setattr(zipfile, "ZipFile", None)  # stored and deflated entries need no zipfile listing
+        assert copy.read("stored.txt") == b"stored" * 10 and copy.read("deflated.txt") == b"deflated" * 10
+    assert copy.read("bzip2.txt") == b"bzip2" * 10  # zipfile's own path, opened on demand
+    copy.close()
+
+
+def test_a_pickled_zip_refuses_an_archive_replaced_since_it_was_listed(tmp_path):
+    import pickle
+
+    path = make_zip(tmp_path / "z.zip", {"a.txt": b"aaaa", "b.txt": b"bbbb"})
+    with open_archive(path) as archive:
+        copy = pickle.loads(pickle.dumps(archive))
+    make_zip(path, {"b.txt": b"bbbb", "a.txt": b"aaaa"})  # same entries, other offsets
+    with pytest.raises(ArchiveError, match="cannot read entry 'a.txt'.*local header"):
+        copy.read("a.txt")
