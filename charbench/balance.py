@@ -1,7 +1,7 @@
 """Class-balancing resamplers for the training split: labels in, (indices, variants) out.
 
 ``indices`` point into the split's examples; ``variants`` is 0 for an original and k > 0 for the
-k-th varied copy of it, which the writer renders as a seeded affine variation (see kernels.vary),
+k-th varied copy of it, which the writer renders as a seeded affine variation (see kernels.variation),
 so oversampled images are never byte-identical copies and stay traceable to their original.
 """
 

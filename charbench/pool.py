@@ -45,6 +45,16 @@ def warm_up() -> None:
         threading.Thread(target=forkserver.ensure_running, name="charbench-forkserver", daemon=True).start()
         _SERVER_UP.set()
 
+def run_in_worker(fn: Callable[..., Any], *args: Any, here: bool = False) -> Any:
+    """``fn(*args)`` in one worker forked from the server that :func:`warm_up` started (numba is ready there), or in
+    this process when ``here`` or when no server was started; exceptions are raised here either way."""
+    context = worker_context()
+    if here or not (context.get_start_method() == "forkserver" and _SERVER_UP.is_set()):
+        return fn(*args)
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(fn, *args).result()
+
+
 # About what starting a pool from nothing costs (the server imports charbench and numba): work this process would
 # finish sooner on its own gets no pool. The pool starts anyway once the first item has run this long here.
 POOL_START_SECONDS = 1.5

@@ -10,6 +10,7 @@ import json
 import logging
 import shutil
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from charbench.errors import DatasetExistsError, OptionError, RawDataNotFoundErr
 from charbench.kernels import KERNELS_VERSION, parse_binarize
 from charbench.manifest import load_manifest, raw_dir_for
 from charbench.paths import prepared_root
-from charbench.pool import available_cores, process_map, warm_up
+from charbench.pool import available_cores, process_map, run_in_worker, warm_up
 from charbench.progress import console, progress_bar
 from charbench.render import Normalization, ShardTask, build_shard, build_shard_in_worker, init_worker
 from charbench.shards import ledger
@@ -102,29 +103,33 @@ def prepare(config: PrepareConfig) -> Path:
         converter.skips.raise_if_strict(config.strict, config.source)
         if len(catalog) == 0:
             raise OptionError(f"no examples found for {config.name} in {config.source}")
-        norm = _normalization(config, catalog, converter)
-        group_key = _group_key(config, converter, catalog)
-        plan = _plan(config, converter, catalog, group_key)
-        final = Path(config.out or prepared_root()) / config.output_name
-        run = partial(_build, config, converter, catalog, norm, group_key, plan)
-        if config.num_shards:
-            return _prepare_slice(config, final, run)
-        with StagedDataset(final, force=config.force, resume=config.resume) as stage:
-            run(stage.tmp, keep_other=False)
-            index = ledger.assemble(stage.tmp)
-            write_index(stage.tmp, index)
-            ledger.clear(stage.tmp)
-            path = stage.commit()
+        with ThreadPoolExecutor(1, thread_name_prefix="charbench-hash-sources") as hashing:
+            # the raw files are hashed for index.json while this process waits for the polarity vote and plans
+            sources = hashing.submit(describe_sources, converter.source_files(), converter.source,
+                                     converter.source_digests())
+            norm = _normalization(config, catalog, converter)
+            group_key = _group_key(config, converter, catalog)
+            plan = _plan(config, converter, catalog, group_key)
+            final = Path(config.out or prepared_root()) / config.output_name
+            run = partial(_build, config, converter, catalog, norm, group_key, plan, sources)
+            if config.num_shards:
+                return _prepare_slice(config, final, run)
+            with StagedDataset(final, force=config.force, resume=config.resume) as stage:
+                run(stage.tmp, keep_other=False)
+                index = ledger.assemble(stage.tmp)
+                write_index(stage.tmp, index)
+                ledger.clear(stage.tmp)
+                path = stage.commit()
         _summary(config, index, path)
         return path
     finally:
         converter.close()
 
 
-def _build(config, converter, catalog, norm, group_key, plan, folder: Path, keep_other: bool) -> None:
+def _build(config, converter, catalog, norm, group_key, plan, sources: Future, folder: Path, keep_other: bool) -> None:
     """Record the plan in ``folder`` and render every shard of it (of this slice) not already finished."""
     tasks = _tasks(config, folder, norm, plan)
-    record = _plan_record(config, converter, catalog, norm, plan, tasks)
+    record = _plan_record(config, converter, catalog, norm, plan, tasks, sources.result())
     ledger.write_plan(folder, record, keep_other=keep_other)
     if config.num_shards:
         tasks = [t for k, t in enumerate(tasks) if k % config.num_shards == config.shard_index]
@@ -184,19 +189,22 @@ def _normalization(config: PrepareConfig, catalog: Catalog, converter: Converter
     norm = Normalization(size=size, binarize=config.binarize or d.binarize, center=center,
                          margin=d.margin if config.margin is None else config.margin, invert=config.invert or d.invert)
     if norm.invert == "auto" and norm.pixel_exact(catalog.native_size):
-        # kept pixel-exact: one polarity for the whole dataset (per image it could flip single characters)
-        from charbench.kernels.polarity import dataset_invert
-
-        invert, vote = dataset_invert(_polarity_sample(converter, catalog), f"{config.output_name} ({config.source})")
+        # kept pixel-exact: one polarity for the whole dataset (per image it could flip single characters); voted in
+        # a worker when there is a pool to come, whose server has numba ready (this process would start it first)
+        what = f"{config.output_name} ({config.source})"
+        invert, vote = run_in_worker(_dataset_polarity, converter, catalog, what,
+                                     here=converter.workers <= 1 or converter.cheap_load)
         norm = replace(norm, invert=invert, polarity=vote)
     return norm
 
 
-def _polarity_sample(converter: Converter, catalog: Catalog, count: int = POLARITY_SAMPLE):
-    """Images of ``count`` catalog rows spread evenly over the source (the same rows on every run)."""
+def _dataset_polarity(converter: Converter, catalog: Catalog, what: str, count: int = POLARITY_SAMPLE):
+    """dataset_invert over ``count`` catalog rows spread evenly over the source (the same rows on every run)."""
+    from charbench.kernels.polarity import dataset_invert
+
     rows = np.unique(np.linspace(0, len(catalog) - 1, min(count, len(catalog))).astype(np.int64))
     images = converter.load(rows)
-    return images.images if isinstance(images, Decoded) else images
+    return dataset_invert(images.images if isinstance(images, Decoded) else images, what)
 
 
 def _group_key(config: PrepareConfig, converter: Converter, catalog: Catalog) -> str | None:
@@ -329,7 +337,7 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
                     on_result=done)
 
 
-def _plan_record(config, converter, catalog, norm, plan: Plan, tasks: list[ShardTask]) -> dict:
+def _plan_record(config, converter, catalog, norm, plan: Plan, tasks: list[ShardTask], sources: dict) -> dict:
     """The ledger plan: index.json without its shard hashes, the task list, and a fingerprint of both.
 
     The fingerprint covers everything that decides shard content, the charbench, converter and kernel versions
@@ -343,7 +351,7 @@ def _plan_record(config, converter, catalog, norm, plan: Plan, tasks: list[Shard
         kernels_version=KERNELS_VERSION, normalization=norm.as_dict(), split=plan.split, balance=plan.balance,
         classes_without_training_images=plan.unseen,
         options=dict(converter.opts),
-        sources=describe_sources(converter.source_files(), converter.source, converter.source_digests()),
+        sources=sources,
         **converter.skips.as_dict(), notes=catalog.notes,
     )
     split_stats = {name: {"class_counts": _histogram(catalog, plan.rows[name]),

@@ -12,8 +12,9 @@ from charbench.kernels.ragged import Ragged
 
 # The numba kernels load on first use, so that a process that never runs one (prepare's main process while its
 # workers decode, the CLI's argument parsing) does not import numba.
-_LAZY = {"binarize": "binarize", "local_thresholds": "binarize", "otsu_thresholds": "binarize",
-         "normalize": "normalize", "rasterize_strokes": "rasterize", "vary": "vary"}
+# (modules are not named as their functions: importing a submodule sets the package attribute of its name)
+_LAZY = {"binarize": "binarization", "local_thresholds": "binarization", "otsu_thresholds": "binarization",
+         "normalize": "normalization", "rasterize_strokes": "rasterize", "vary": "variation"}
 
 
 def __getattr__(name: str):

@@ -1,7 +1,7 @@
 """Per-image thresholding kernels: histogram, OpenCV-exact Otsu, ink polarity, Sauvola/Niblack.
 
 Every function here works on one image given as a flat C-ordered ``uint8`` view plus its height and
-width, so the same code serves dense batches and ragged ones. Batch kernels live in ``binarize.py``.
+width, so the same code serves dense batches and ragged ones. Batch kernels live in ``binarization.py``.
 """
 
 import math

@@ -8,7 +8,7 @@ import pytest
 
 from charbench.errors import FormatError, OptionError
 from charbench.kernels import Ragged, binarize, normalize
-from charbench.kernels.normalize import normalize_batch
+from charbench.kernels.normalization import normalize_batch
 from charbench.kernels.options import C_BOX, C_MASS, binarize_codes
 from charbench.kernels.resize import area_resize, area_table, fit_image, ink_box, place
 

@@ -59,3 +59,15 @@ def test_invert_and_center():
         invert_code("true")
     with pytest.raises(OptionError, match="mass, box, none"):
         center_code("centre")
+
+
+def test_the_package_names_its_kernels_whichever_submodule_was_imported_first():
+    import importlib
+    import pkgutil
+
+    import charbench.kernels as kernels
+
+    for module in pkgutil.iter_modules(kernels.__path__):
+        importlib.import_module(f"charbench.kernels.{module.name}")
+    for name in ("binarize", "local_thresholds", "otsu_thresholds", "normalize", "rasterize_strokes", "vary"):
+        assert callable(getattr(kernels, name)), name

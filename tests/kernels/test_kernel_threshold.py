@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from charbench.kernels import Ragged
-from charbench.kernels.binarize import binarize_batch, binarize_group, make_scratch
+from charbench.kernels.binarization import binarize_batch, binarize_group, make_scratch
 from charbench.kernels.options import INV_AUTO, INV_NO, INV_YES, binarize_codes
 from charbench.kernels.threshold import (
     LANES,

@@ -10,7 +10,7 @@ import pytest
 from charbench.errors import FormatError, OptionError
 from charbench.kernels import rasterize_strokes, vary
 from charbench.kernels._rng import pcg_hash, seed_key, uniform
-from charbench.kernels.vary import GRID, _tan, vary_batch, vary_image, warp
+from charbench.kernels.variation import GRID, _tan, vary_batch, vary_image, warp
 
 
 def glyph(size: int = 28) -> np.ndarray:

@@ -8,7 +8,7 @@ from numba import prange
 from charbench.errors import OptionError
 from charbench.kernels._jit import dynamic_schedule, jit
 from charbench.kernels._layout import FlatBatch, as_flat
-from charbench.kernels.binarize import GROUPS_PER_ITEM, binarize_group, make_scratch, run_binarize, span_shape
+from charbench.kernels.binarization import GROUPS_PER_ITEM, binarize_group, make_scratch, run_binarize, span_shape
 from charbench.kernels.options import C_NONE, binarize_codes, center_code, check_size, invert_code
 from charbench.kernels.ragged import Ragged
 from charbench.kernels.resize import fit_image
