@@ -65,7 +65,7 @@ def test_the_package_names_its_kernels_whichever_submodule_was_imported_first():
     import importlib
     import pkgutil
 
-    import charbench.kernels as kernels
+    from charbench import kernels
 
     for module in pkgutil.iter_modules(kernels.__path__):
         importlib.import_module(f"charbench.kernels.{module.name}")
