@@ -30,26 +30,26 @@ def worker_context():
     return ctx
 
 
-# The forkserver of this process runs, or was started ahead of its first pool: a pool then needs no help here.
-_SERVER_UP = threading.Event()
+_SERVER_UP = threading.Event()  # a pool of this process has had a worker running: the forkserver is up
+_SERVER_STARTED = threading.Event()  # warm_up started it (it may still be importing)
 
 
 def warm_up() -> None:
     """Start the workers' server now, in the background, so that its imports (charbench, numba) run while this
-    process scans the source instead of after it: the pool that follows then starts in a fraction of a second, and
-    this process leaves every item to it (helping would cost it numba's start-up, which it otherwise never pays)."""
+    process scans the source instead of after it: the pool that follows then starts in a fraction of a second."""
     context = worker_context()
     if context.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
         threading.Thread(target=forkserver.ensure_running, name="charbench-forkserver", daemon=True).start()
-        _SERVER_UP.set()
+        _SERVER_STARTED.set()
+
 
 def run_in_worker(fn: Callable[..., Any], *args: Any, here: bool = False) -> Any:
     """``fn(*args)`` in one worker forked from the server that :func:`warm_up` started (numba is ready there), or in
     this process when ``here`` or when no server was started; exceptions are raised here either way."""
     context = worker_context()
-    if here or not (context.get_start_method() == "forkserver" and _SERVER_UP.is_set()):
+    if here or not (context.get_start_method() == "forkserver" and (_SERVER_STARTED.is_set() or _SERVER_UP.is_set())):
         return fn(*args)
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         return pool.submit(fn, *args).result()
@@ -63,7 +63,8 @@ DECIDE_SECONDS = 0.3
 
 def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
                 local_fn: Callable[[Any], Any] | None = None, initializer: Callable | None = None,
-                initargs: tuple = (), on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+                initargs: tuple = (), on_result: Callable[[int, Any], None] | None = None,
+                help_here: bool = True) -> list[Any]:
     """``[fn(x) for x in items]`` in order, on ``workers`` processes when there are several.
 
     A pool takes a second or so to start when its server does not run yet (the server imports charbench and numba),
@@ -71,7 +72,8 @@ def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
     first worker is up; the pool takes them from the back, and every item left once it runs. When this process's
     first item shows that it would finish every item before a pool could start, no pool is started at all.
     ``initializer(*initargs)`` runs in each worker; ``on_result(i, result)`` is called here as each result arrives
-    (progress bars).
+    (progress bars). ``help_here=False`` leaves every item to the pool, for work whose first run here costs more than
+    waiting for a server already starting (numba's start-up, in a process that has not paid it).
     """
     report = on_result or (lambda i, r: None)
     if workers <= 1 or len(items) <= 1:
@@ -84,7 +86,7 @@ def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
                                initargs=initargs)
     # Help only while the pool starts from nothing; a pool forked from a running server starts within a fraction
     # of a second, and once a pool runs, its workers have the cores.
-    help_here = not (context.get_start_method() == "forkserver" and _SERVER_UP.is_set())
+    help_here = help_here and not (context.get_start_method() == "forkserver" and _SERVER_UP.is_set())
     start = _StartDecision(help_here)
 
     def feed() -> None:

@@ -93,7 +93,7 @@ def prepare(config: PrepareConfig) -> Path:
         parse_binarize(config.binarize)  # a typo fails now, not after scanning a large source
     converter: Converter = cls(config.source, config=dataset_config, strict=config.strict, **config.options)
     converter.workers = config.workers or available_cores()
-    if converter.workers > 1 and not cls.cheap_load:
+    if _pooled(converter):
         warm_up()  # the workers' server imports while the scan runs
     config = replace(config, shard_size=config.shard_size or cls.default_shard_size,
                      output_name=config.output_name or converter.dataset_name)
@@ -192,10 +192,15 @@ def _normalization(config: PrepareConfig, catalog: Catalog, converter: Converter
         # kept pixel-exact: one polarity for the whole dataset (per image it could flip single characters); voted in
         # a worker when there is a pool to come, whose server has numba ready (this process would start it first)
         what = f"{config.output_name} ({config.source})"
-        invert, vote = run_in_worker(_dataset_polarity, converter, catalog, what,
-                                     here=converter.workers <= 1 or converter.cheap_load)
+        invert, vote = run_in_worker(_dataset_polarity, converter, catalog, what, here=not _pooled(converter))
         norm = replace(norm, invert=invert, polarity=vote)
     return norm
+
+
+def _pooled(converter: Converter) -> bool:
+    """Whether shards are built by a pool whose server prepare starts ahead (while it scans); this process then runs
+    no kernel itself (numba's start-up would cost it more than waiting for the server)."""
+    return converter.workers > 1 and not converter.cheap_load
 
 
 def _dataset_polarity(converter: Converter, catalog: Catalog, what: str, count: int = POLARITY_SAMPLE):
@@ -334,7 +339,7 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
         threads = max(1, available_cores() // workers)
         process_map(build_shard_in_worker, tasks, workers, local_fn=partial(build_shard, converter, catalog, norm,
                     group_key), initializer=init_worker, initargs=(converter, catalog, norm, group_key, threads),
-                    on_result=done)
+                    on_result=done, help_here=not _pooled(converter))
 
 
 def _plan_record(config, converter, catalog, norm, plan: Plan, tasks: list[ShardTask], sources: dict) -> dict:

@@ -114,11 +114,8 @@ def test_a_pool_from_a_running_server_does_every_item(tmp_path):
     assert os.getpid() not in {pid for _, pid, _ in out}
 
 
-def test_after_warm_up_the_pool_does_every_item(tmp_path, cold_server):
-    from charbench import pool
-
-    pool.warm_up()  # prepare starts the server while it scans: this process then helps with nothing
-    out = process_map(partial(_by_pool, str(tmp_path)), list(range(30)), 2, local_fn=_here_never)
+def test_without_help_here_the_starting_pool_does_every_item(tmp_path, cold_server):
+    out = process_map(partial(_by_pool, str(tmp_path)), list(range(30)), 2, local_fn=_here_never, help_here=False)
     assert [x for x, _, _ in out] == list(range(30))
     assert os.getpid() not in {pid for _, pid, _ in out}
 
