@@ -48,10 +48,9 @@ def warm_up() -> None:
 def run_in_worker(fn: Callable[..., Any], *args: Any, here: bool = False) -> Any:
     """``fn(*args)`` in one worker forked from the server that :func:`warm_up` started (numba is ready there), or in
     this process when ``here`` or when no server was started; exceptions are raised here either way."""
-    context = worker_context()
-    if here or not (context.get_start_method() == "forkserver" and (_SERVER_STARTED.is_set() or _SERVER_UP.is_set())):
+    if here or not _SERVER_STARTED.is_set():
         return fn(*args)
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
+    with ProcessPoolExecutor(1, mp_context=worker_context()) as pool:
         return pool.submit(fn, *args).result()
 
 

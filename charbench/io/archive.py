@@ -176,7 +176,7 @@ class Archive(ABC):
 
 
 class _ZipEntry(NamedTuple):
-    """What reading one zip entry takes (zipfile's ZipInfo costs ten times as much to send to a worker process)."""
+    """What reading one zip entry takes (zipfile's ZipInfo costs eight times as much to send to a worker process)."""
 
     name: str  # as the central directory spells it: the local header must agree
     offset: int  # of the local header
@@ -195,6 +195,7 @@ class ZipArchive(Archive):
     def __init__(self, path: Path, max_member_size: int = DEFAULT_MAX_MEMBER_SIZE, skip_unsafe: bool = False):
         super().__init__(path, max_member_size, skip_unsafe)
         self._zip: zipfile.ZipFile | None = None  # only for entries read through zipfile (encrypted, bzip2 ...)
+        self._by_offset: dict[int, zipfile.ZipInfo] = {}  # its entries, by local header offset
         self._fd: int | None = None
         try:
             with zipfile.ZipFile(path) as listing:
@@ -222,7 +223,7 @@ class ZipArchive(Archive):
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
-            self._zip = None
+            self._zip, self._by_offset = None, {}
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -268,12 +269,13 @@ class ZipArchive(Archive):
         return raw
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_zip": None, "_fd": None}  # the files reopen in the receiving process
+        return {**self.__dict__, "_zip": None, "_by_offset": {}, "_fd": None}  # files reopen where it is received
 
     def _open_raw(self, entry: _ZipEntry) -> IO[bytes]:  # type: ignore[override]
         if self._zip is None:
             self._zip = zipfile.ZipFile(self.path)
-        info = next((i for i in self._zip.infolist() if i.header_offset == entry.offset), None)
+            self._by_offset = {i.header_offset: i for i in self._zip.infolist()}
+        info = self._by_offset.get(entry.offset)
         if info is None:
             raise ArchiveError(f"entry {entry.name!r} in {self.path} is gone: the archive changed after it was listed")
         # ZipExtFile stops at the declared size and checks the CRC, so a lying header cannot inflate the output.
