@@ -60,3 +60,16 @@ def test_the_forkserver_preload_readies_numba_without_starting_its_threads():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "True"]
+
+
+def test_the_preload_skips_numbas_blas_probe_and_leaves_scipy_importable():
+    """numba's first compile imports scipy.linalg to probe for BLAS (0.3 s of the server's start); the preload hides
+    it for that moment only, so scipy.linalg still imports afterwards and numba's np.dot still compiles."""
+    pytest.importorskip("scipy")
+    code = (
+        "import sys, numpy as np, charbench.kernels.preload, numba; "
+        "print('scipy.linalg' in sys.modules); import scipy.linalg.cython_blas; "
+        "print(numba.njit(lambda a, b: np.dot(a, b))(np.ones(3), np.ones(3)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "3.0"]
