@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 
@@ -38,7 +39,7 @@ def warm_up() -> None:
     """Start the workers' server now, in the background, so that its imports (charbench, numba) run while this
     process scans the source instead of after it: the pool that follows then starts in a fraction of a second."""
     context = worker_context()
-    if context.get_start_method() == "forkserver":
+    if context.get_start_method() == "forkserver" and not _SERVER_STARTED.is_set():
         from multiprocessing import forkserver
 
         threading.Thread(target=forkserver.ensure_running, name="charbench-forkserver", daemon=True).start()
@@ -81,8 +82,12 @@ def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
     queue = _Claims(len(items))
     failed: list[BaseException] = []
     context = worker_context()
-    pool = ProcessPoolExecutor(min(workers, len(items)), mp_context=context, initializer=initializer,
-                               initargs=initargs)
+    size = min(workers, len(items))
+    if initializer is not None:
+        # the pool pickles initargs again for every worker it starts (a scanned source can be megabytes): pickled
+        # once here, each start only copies the bytes
+        initializer, initargs = _unpickled_call, (initializer, pickle.dumps(initargs, pickle.HIGHEST_PROTOCOL))
+    pool = ProcessPoolExecutor(size, mp_context=context, initializer=initializer, initargs=initargs)
     # Help only while the pool starts from nothing; a pool forked from a running server starts within a fraction
     # of a second, and once a pool runs, its workers have the cores.
     help_here = help_here and not (context.get_start_method() == "forkserver" and _SERVER_UP.is_set())
@@ -94,7 +99,9 @@ def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
         try:
             if not start.pool_wanted():
                 return
-            pool.submit(_nothing).result()  # the first worker is up: from now on, submitting is quick
+            # one no-op per worker: this pool starts a worker per submit that finds none idle, so all of them start
+            # now instead of one after another as items arrive; once the first is up, submitting is quick
+            wait([pool.submit(_nothing) for _ in range(size)], return_when=FIRST_COMPLETED)
             queue.pool_up.set()
             _SERVER_UP.set()
             while (k := queue.claim_back()) is not None:
@@ -132,6 +139,10 @@ def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
 
 def _nothing() -> None:
     pass
+
+
+def _unpickled_call(fn: Callable, payload: bytes) -> None:
+    fn(*pickle.loads(payload))
 
 
 class _StartDecision:
