@@ -57,14 +57,7 @@ def render_images(converter: Converter, catalog: Catalog, norm: Normalization, r
     """Pixels of ``rows`` as uint8 [k, S, S], each distinct row decoded once and copies varied; with the mask of the
     rows kept (those whose image decoded) and the failures by distinct row."""
     unique, inverse = np.unique(rows, return_inverse=True)
-    raw, failed = converter.load(unique), {}
-    if isinstance(raw, Decoded):
-        raw, failed = raw.images, {int(unique[k]): why for k, why in raw.failed.items()}
-    decoded = np.ones(len(unique), bool)
-    decoded[[int(np.searchsorted(unique, r)) for r in failed]] = False
-    if norm.pixel_exact(catalog.native_size) and isinstance(raw, Ragged):
-        _refuse_other_sizes(converter, raw, unique[decoded], norm.size)
-    images = normalize_images(raw, norm, catalog.native_size)
+    images, decoded, failed = _load_normalized(converter, catalog, norm, unique)
     keep = decoded[inverse]
     images = images[(np.cumsum(decoded) - 1)[inverse[keep]]]
     rows, variants = rows[keep], variants[keep]
@@ -75,6 +68,31 @@ def render_images(converter: Converter, catalog: Catalog, norm: Normalization, r
         seeds = variation_seeds(seed, catalog.source_ids[rows[copies]], variants[copies])
         images[copies] = vary(np.ascontiguousarray(images[copies]), seeds)
     return images, keep, failed
+
+
+def _load_normalized(converter: Converter, catalog: Catalog, norm: Normalization, unique: np.ndarray):
+    """``unique`` rows loaded and normalised ``converter.load_batch`` at a time, so that only one batch of decoded
+    pixels is held (a shard of 105x105 PNGs would hold 44 MB of them, and fresh memory costs a page fault per 4 KB).
+    Returns the images of the rows that decoded, the mask of those rows, and why the others failed."""
+    step = converter.load_batch or max(len(unique), 1)
+    decoded, failed = np.ones(len(unique), bool), {}
+    out, filled = np.zeros((0, norm.size, norm.size), np.uint8), 0
+    for start in range(0, len(unique), step):
+        part = unique[start : start + step]
+        raw = converter.load(part)
+        if isinstance(raw, Decoded):
+            for k, why in raw.failed.items():
+                failed[int(part[k])] = why
+                decoded[start + k] = False
+            raw = raw.images
+        if norm.pixel_exact(catalog.native_size) and isinstance(raw, Ragged):
+            _refuse_other_sizes(converter, raw, part[decoded[start : start + step]], norm.size)
+        images = normalize_images(raw, norm, catalog.native_size)
+        if start == 0:
+            out = np.empty((len(unique), *images.shape[1:]), np.uint8)
+        out[filled : filled + len(images)] = images
+        filled += len(images)
+    return out[:filled], decoded, failed
 
 
 def _refuse_other_sizes(converter: Converter, raw: Ragged, rows: np.ndarray, size: int) -> None:

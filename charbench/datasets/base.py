@@ -16,8 +16,9 @@ A converter works in two steps, so that ``prepare`` can split, balance and shard
 
 1. ``scan()`` returns a :class:`Catalog`: labels, groups, source ids and the class table of every example, read
    from file names, headers and label files only. Inputs it leaves out go to ``self.skips``.
-2. ``load(rows)`` decodes the images of some catalog rows (one shard's worth at a time), as a dense
-   ``uint8 [n, H, W]`` array or a :class:`~charbench.kernels.ragged.Ragged` batch.
+2. ``load(rows)`` decodes the images of some catalog rows (``load_batch`` rows of a shard at a time), as a dense
+   ``uint8 [n, H, W]`` array or a :class:`~charbench.kernels.ragged.Ragged` batch (:func:`load_image_files` for
+   one image per file).
 
 After ``scan`` a converter must be picklable (no open file handles): worker processes receive it.
 """
@@ -25,14 +26,17 @@ After ``scan`` a converter must be picklable (no open file handles): worker proc
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from charbench.errors import FormatError, OptionError, RawDataNotFoundError, UnknownNameError
+from charbench.errors import ArchiveError, FormatError, OptionError, RawDataNotFoundError, UnknownNameError
+from charbench.io.images import UnreadableImageError, decode_grey
 from charbench.io.source import RawSource
+from charbench.kernels.ragged import Ragged
 from charbench.registry import Registry
 from charbench.shards.schema import DEFAULT_SHARD_SIZE
 from charbench.targets import Target
@@ -169,6 +173,9 @@ class Converter:
     options: ClassVar[dict[str, Any]] = {}
     # True when load() costs next to nothing (memory-mapped arrays): a pixel-exact prepare then stays in one process
     cheap_load: ClassVar[bool] = False
+    # Rows per load() call when a shard is rendered: bounds the decoded pixels held at once. None: a shard's rows in
+    # one call, for a load that shares work between rows (one page decoded for all its crops).
+    load_batch: ClassVar[int | None] = 512
     workers: int = 1  # processes a scan may use (prepare sets it from --workers)
 
     def __init__(self, source: Path, *, config: str | Config | None = None, strict: bool = False, **options: Any):
@@ -282,6 +289,31 @@ class Converter:
         """Write a small synthetic raw source of this dataset (this config) under ``root``; returns the path to
         pass as ``--source``. The demo and the registry-wide tests prepare it."""
         raise NotImplementedError(f"{self.name} has no synthetic source")
+
+
+def load_image_files(raw: RawSource, rels: Sequence[str], side: int | None, reason: str):
+    """What ``load`` returns for one image per file: the grey images of files ``rels`` of ``raw``, as one dense
+    uint8 [k, side, side] array when each is side x side (grey PNGs decode straight into it), else Ragged. Files that
+    cannot be read or decoded are left out and listed with ``reason`` (:class:`Decoded`)."""
+    stack = np.empty((len(rels), side, side), np.uint8) if side else None
+    images: list[np.ndarray] = []
+    failed: dict[int, tuple[str, str]] = {}
+    dense = stack is not None
+    for k, rel in enumerate(rels):
+        slot = stack[len(images)] if dense else None
+        try:
+            image = decode_grey(raw.read(rel), raw.describe(rel), into=slot)
+        except (UnreadableImageError, ArchiveError) as exc:
+            failed[k] = (reason, str(exc))
+            continue
+        if dense and image is not slot:
+            if image.shape == slot.shape:
+                slot[...] = image
+            else:
+                dense = False  # an image of another size: the batch is ragged
+        images.append(image)
+    batch = stack[: len(images)] if dense else Ragged.from_list(images)
+    return Decoded(batch, failed) if failed else batch
 
 
 def group_ids(names: list[str | None]) -> tuple[np.ndarray, list[str]]:

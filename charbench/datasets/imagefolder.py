@@ -37,9 +37,18 @@ from pathlib import Path
 
 import numpy as np
 
-from charbench.datasets.base import Catalog, ClassInfo, Converter, Decoded, Defaults, group_ids, register_dataset
+from charbench.datasets.base import (
+    Catalog,
+    ClassInfo,
+    Converter,
+    Decoded,
+    Defaults,
+    group_ids,
+    load_image_files,
+    register_dataset,
+)
 from charbench.errors import FormatError, OptionError, RawDataNotFoundError
-from charbench.io.images import IMAGE_SUFFIXES, UnreadableImageError, decode_grey, image_shape
+from charbench.io.images import IMAGE_SUFFIXES, UnreadableImageError, image_shape
 from charbench.kernels.ragged import Ragged
 from charbench.shards.schema import SPLITS, TEST, TRAIN, VAL
 
@@ -129,21 +138,8 @@ class ImageFolder(Converter):
         return shapes
 
     def load(self, rows: np.ndarray) -> np.ndarray | Ragged | Decoded:
-        images, failed = [], {}
-        for k, r in enumerate(np.asarray(rows).tolist()):
-            rel = self._paths[r]
-            try:
-                images.append(decode_grey(self._raw.read(rel), self._raw.describe(rel)))
-            except UnreadableImageError as exc:
-                failed[k] = (UNREADABLE, str(exc))
-        shapes = {im.shape for im in images}
-        if len(shapes) == 1 and self._native is not None and shapes == {(self._native, self._native)}:
-            batch = np.stack(images)
-        elif not images and self._native is not None:
-            batch = np.zeros((0, self._native, self._native), np.uint8)
-        else:
-            batch = Ragged.from_list(images)
-        return Decoded(batch, failed) if failed else batch
+        return load_image_files(self._raw, [self._paths[r] for r in np.asarray(rows).tolist()], self._native,
+                                UNREADABLE)
 
     def describe(self, row: int) -> str:
         return self._raw.describe(self._paths[row])

@@ -58,6 +58,7 @@ class Kuzushiji(Converter):
     options = {"layout": "auto", "decode_scale": "auto"}
     # A crop is about 100-200 px square, so 10k crops (one shard) hold a few hundred MB of pixels per worker.
     default_shard_size = 10_000
+    load_batch = None  # load() decodes each page once for all its crops in the call
     reference_models = ("kuzushiji_cnn", "resnet18")
     targets = (
         Target("kuzushiji_cnn", 95.0, _CAPSTONE + ": 'Baseline' CNN, 0.95",

@@ -42,16 +42,16 @@ binarisation.
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from charbench.datasets.base import Catalog, ClassInfo, Converter, Decoded, Defaults, register_dataset
+from charbench.datasets.base import Catalog, ClassInfo, Converter, Defaults, load_image_files, register_dataset
 from charbench.errors import ArchiveError, FormatError, OptionError, RawDataNotFoundError
 from charbench.io.folder_tree import Layout, Level, TreeFile, list_tree
-from charbench.io.images import UnreadableImageError, decode_grey, png_header
+from charbench.io.images import png_header
 from charbench.io.omniglot_strokes import pack, parse_strokes, take
-from charbench.kernels.ragged import Ragged
 from charbench.targets import Target
 
 SET_CODES = {"background": 0, "evaluation": 1, "other": 2}
@@ -176,7 +176,8 @@ class Omniglot(Converter):
 
     def _select(self, found: list[TreeFile], sets_found: dict[str, int]) -> list[TreeFile]:
         """Files of the wanted sets, each drawing once (stroke files parsed here, kept for ``load``)."""
-        wanted = [f for f in found if _set_of(f.fields["top"]) in self.wanted_sets]
+        sets = self.wanted_sets
+        wanted = [f for f in found if _set_of(f.fields["top"]) in sets]
         if not wanted:
             have = ", ".join(f"{k} ({v})" for k, v in sets_found.items()) or "none"
             kind = self.modality
@@ -220,12 +221,14 @@ class Omniglot(Converter):
         classes = sorted(set(names), key=_natural)
         index = {name: i for i, name in enumerate(classes)}
         self._files = [f.path for f in kept]
+        self._side = self._native_size()
         sets = np.array([SET_CODES[_set_of(x["top"])] for x in fields], np.int8)
         if self.modality == "strokes":
             self._packed = pack(self._drawings)
             del self._drawings
         used = sorted({x["top"] for x in fields})
-        read = {t: sum(x["top"] == t for x in fields) for t in used}
+        tops = [x["top"] for x in fields]
+        read = {t: tops.count(t) for t in used}
         notes = {
             "sets": read,
             "read": "; ".join(f"{t} ({n:,} {'PNGs' if self.modality == 'images' else 'stroke files'})"
@@ -245,7 +248,7 @@ class Omniglot(Converter):
             classes=[ClassInfo(c) for c in classes],
             groups={"drawer": np.array([int(x.get("drawer") or -1) for x in fields], np.int32)},
             official=np.where(sets == 0, 0, 2).astype(np.int8) if {0, 1} <= set(sets.tolist()) else None,
-            native_size=self._native_size(),
+            native_size=self._side,
             notes=notes,
         )
 
@@ -266,15 +269,8 @@ class Omniglot(Converter):
     def load(self, rows: np.ndarray):
         if self.modality == "strokes":
             return self._render(np.asarray(rows, dtype=np.int64))
-        images, failed = [], {}
-        for k, r in enumerate(np.asarray(rows).tolist()):
-            rel = self._files[r]
-            try:
-                images.append(decode_grey(self._raw.read(rel), self._raw.describe(rel)))
-            except (UnreadableImageError, ArchiveError) as exc:
-                failed[k] = ("corrupt PNG", str(exc))
-        batch = np.stack(images) if images and len({im.shape for im in images}) == 1 else Ragged.from_list(images)
-        return Decoded(batch, failed) if failed else batch
+        return load_image_files(self._raw, [self._files[r] for r in np.asarray(rows).tolist()], self._side,
+                                "corrupt PNG")
 
     def describe(self, row: int) -> str:
         return self._raw.describe(self._files[row])
@@ -307,6 +303,7 @@ def source_id(fields: dict[str, str], position: int = 0) -> int:
     return SET_CODES[_set_of(fields["top"])] * SET_STRIDE + int(fields["number"]) * 100 + int(fields["drawer"])
 
 
+@cache  # a handful of top folder names, asked once per file
 def _set_of(top: str) -> str:
     """``images_background_small1`` -> ``background`` (the set a top folder name stands for)."""
     return _TOP.fullmatch(top)["set"]

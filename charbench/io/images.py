@@ -36,15 +36,18 @@ _PIL_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFErro
                struct.error, IndexError, TypeError, ZeroDivisionError)
 
 
-def decode_grey(data: bytes, name: str) -> np.ndarray:
+def decode_grey(data: bytes, name: str, into: np.ndarray | None = None) -> np.ndarray:
     """The image in ``data`` as grey uint8 [H, W] (see the module docstring for the conversion rules).
+
+    ``into``: a uint8 array (a slot of a stack) that a grey PNG of its shape is decoded into, and then returned;
+    other images come back as new arrays.
 
     Raises:
         UnreadableImageError: the bytes are not an image Pillow can read, or it is larger than MAX_PIXELS.
     """
     damage = None
     try:
-        img = decode_grey_png(data, name)
+        img = decode_grey_png(data, name, into)
         if img is not None:
             return img
     except UnreadableImageError as exc:

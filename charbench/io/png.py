@@ -45,12 +45,14 @@ def png_header(data: bytes) -> tuple[int, int, int, int] | None:
     return height, width, data[24], data[25]
 
 
-def decode_grey_png(data: bytes, name: str) -> np.ndarray | None:
-    """The grey PNG in ``data`` as a new uint8 [H, W] array, or None when this decoder does not handle it.
+def decode_grey_png(data: bytes, name: str, into: np.ndarray | None = None) -> np.ndarray | None:
+    """The grey PNG in ``data`` as a uint8 [H, W] array, or None when this decoder does not handle it.
 
     Args:
         data: the whole file.
         name: the file's name, for error messages.
+        into: a writeable uint8 array (a slot of a stack) to decode into when the image has its shape; the result is
+            then ``into`` itself, else a new array.
 
     Raises:
         UnreadableImageError: the file is a damaged PNG (see the module docstring).
@@ -59,7 +61,8 @@ def decode_grey_png(data: bytes, name: str) -> np.ndarray | None:
     if parsed is None:
         return None
     height, width, depth, raw = parsed
-    dst = np.empty((height, width), np.uint8)
+    fits = into is not None and into.shape == (height, width) and into.dtype == np.uint8 and into.flags.writeable
+    dst = into if fits else np.empty((height, width), np.uint8)
     _unfilter(raw, height, width, depth, dst, name)
     return dst
 

@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from charbench.datasets.base import JUNK
-from charbench.datasets.imagefolder import EMPTY_CLASSES, NOT_IMAGES, UNREADABLE, read_class_map
+from charbench.datasets.base import JUNK, Decoded, load_image_files
+from charbench.datasets.imagefolder import EMPTY_CLASSES, NOT_IMAGES, UNREADABLE, ImageFolder, read_class_map
 from charbench.errors import FormatError, OptionError
 from charbench.kernels.polarity import polarity
-from charbench.synth.imagefolder import FORMATS, write_image_folder
+from charbench.io.source import RawSource
+from charbench.kernels.ragged import Ragged
+from charbench.synth.imagefolder import FORMATS, image_bytes, write_image_folder
 from tests.checks import check_converter
 
 
@@ -133,6 +135,41 @@ def test_mixed_sizes_need_a_size(tmp_path):
     Image.fromarray(np.full((40, 40), 255, np.uint8), "L").save(first)  # now the sample sees two sizes
     with pytest.raises(OptionError, match="images differ in size; choose an output size with --size"):
         check_converter("imagefolder", root, tmp_path / "y", output_name="d", split="random")
+
+
+def test_load_image_files_stacks_decodes_in_place_and_lists_failures(tmp_path):
+    """One dense stack when every image has the side (grey PNGs decode into it, others are copied in), Ragged as
+    soon as one differs; unreadable files are left out and listed by position."""
+    rng = np.random.default_rng(0)
+    grey = [rng.integers(0, 256, (8, 8), dtype=np.uint8) for _ in range(3)]
+    files = {"a.png": image_bytes(grey[0], "png", "L"), "b.bmp": image_bytes(grey[1], "bmp", "RGB"),
+             "c.png": b"\x89PNG\r\n\x1a\n cut", "d.png": image_bytes(grey[2], "png", "L"),
+             "e.png": image_bytes(grey[2][:5, :6], "png", "L")}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    raw = RawSource(tmp_path)
+    out = load_image_files(raw, ["a.png", "b.bmp", "c.png", "d.png"], 8, "unreadable")
+    assert isinstance(out, Decoded) and list(out.failed) == [2] and out.failed[2][0] == "unreadable"
+    assert isinstance(out.images, np.ndarray) and out.images.shape == (3, 8, 8)
+    np.testing.assert_array_equal(out.images, np.stack(grey))
+    ragged = load_image_files(raw, ["a.png", "e.png", "d.png"], 8, "unreadable")
+    assert isinstance(ragged, Ragged) and [ragged[i].shape for i in range(3)] == [(8, 8), (5, 6), (8, 8)]
+    np.testing.assert_array_equal(ragged[2], grey[2])
+    assert isinstance(load_image_files(raw, ["a.png", "d.png"], None, "unreadable"), Ragged)
+
+
+def test_shards_do_not_depend_on_how_many_rows_a_load_takes(tmp_path, monkeypatch):
+    """render loads a shard ``load_batch`` rows at a time: any batch size gives the same shards, failures included."""
+    root = write_image_folder(tmp_path / "raw", formats=FORMATS, junk=False)
+    victim = min((root / "train" / "2").iterdir())
+    victim.write_bytes(victim.read_bytes()[:30])
+    hashes = {}
+    for batch in (None, 1, 5):
+        monkeypatch.setattr(ImageFolder, "load_batch", batch)
+        readers = check_converter("imagefolder", root, tmp_path / f"out{batch}", output_name="d", size=16)
+        hashes[batch] = {split: r.dataset_hash for split, r in readers.items()}
+        assert readers["train"].index["skipped"] == {UNREADABLE: 1}
+    assert hashes[None] == hashes[1] == hashes[5]
 
 
 @pytest.mark.realdata
