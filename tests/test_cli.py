@@ -32,6 +32,21 @@ def test_parsing_a_command_imports_no_numba():
     assert out.stdout.strip() == "False"
 
 
+def test_a_command_builds_its_own_parser_only(capsys):
+    """``charbench COMMAND`` imports that command's module alone; help, --version and typos get the whole parser."""
+    from charbench.cli.main import _command, _may_use_workers, build_parser
+
+    assert _command(["prepare", "omniglot"]) == "prepare" and _command(["--debug", "verify", "x"]) == "verify"
+    assert _command(["--help", "prepare"]) is None and _command(["prepair"]) is None and _command([]) is None
+    sub = next(a for a in build_parser(only="prepare")._actions if a.dest == "command")
+    assert list(sub.choices) == ["prepare"]
+    with pytest.raises(SystemExit):
+        main(["prepair"])
+    assert "invalid choice: 'prepair'" in capsys.readouterr().err
+    assert not _may_use_workers(["prepare", "mnist", "--workers", "1"])
+    assert not _may_use_workers(["prepare", "mnist", "--workers=1"])
+
+
 def test_truncated_file_one_line_error_and_nothing_written(tmp_path, capsys):
     raw = write_mnist_layout(tmp_path / "raw", train_per_class=3, test_per_class=1, gz=False)
     img = raw / "train-images-idx3-ubyte"
