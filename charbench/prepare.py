@@ -36,7 +36,7 @@ from charbench.shards import ledger
 from charbench.shards.index import write_index
 from charbench.shards.schema import INDEX_FILE, SPLITS, index_skeleton, num_shards, shard_attrs, shard_name
 from charbench.shards.staging import StagedDataset
-from charbench.sources import describe_sources
+from charbench.sources import SourceHashes
 
 log = logging.getLogger(__name__)
 POLARITY_SAMPLE = 256  # images sampled to fix a pixel-exact dataset's ink polarity
@@ -104,9 +104,11 @@ def prepare(config: PrepareConfig) -> Path:
         if len(catalog) == 0:
             raise OptionError(f"no examples found for {config.name} in {config.source}")
         with ThreadPoolExecutor(1, thread_name_prefix="charbench-hash-sources") as hashing:
-            # the raw files are hashed for index.json while this process waits for the polarity vote and plans
-            sources = hashing.submit(describe_sources, converter.source_files(), converter.source,
-                                     converter.source_digests())
+            # the raw files are listed and hashed for index.json while this process waits for the polarity vote and
+            # plans; files that shards read whole are hashed by them (not in an array job: its slices' plans must
+            # agree on the final record)
+            sources = hashing.submit(SourceHashes, converter.source_files(), converter.source,
+                                     converter.source_digests(), defer=not config.num_shards)
             norm = _normalization(config, catalog, converter)
             group_key = _group_key(config, converter, catalog)
             plan = _plan(config, converter, catalog, group_key)
@@ -117,6 +119,7 @@ def prepare(config: PrepareConfig) -> Path:
             with StagedDataset(final, force=config.force, resume=config.resume) as stage:
                 run(stage.tmp, keep_other=False)
                 index = ledger.assemble(stage.tmp)
+                index["sources"] = sources.result().record()
                 write_index(stage.tmp, index)
                 ledger.clear(stage.tmp)
                 path = stage.commit()
@@ -126,10 +129,11 @@ def prepare(config: PrepareConfig) -> Path:
         converter.close()
 
 
-def _build(config, converter, catalog, norm, group_key, plan, sources: Future, folder: Path, keep_other: bool) -> None:
+def _build(config, converter, catalog, norm, group_key, plan, sources: Future[SourceHashes], folder: Path,
+           keep_other: bool) -> None:
     """Record the plan in ``folder`` and render every shard of it (of this slice) not already finished."""
     tasks = _tasks(config, folder, norm, plan)
-    record = _plan_record(config, converter, catalog, norm, plan, tasks, sources.result())
+    record = _plan_record(config, converter, catalog, norm, plan, tasks, sources.result().plan_record())
     ledger.write_plan(folder, record, keep_other=keep_other)
     if config.num_shards:
         tasks = [t for k, t in enumerate(tasks) if k % config.num_shards == config.shard_index]
@@ -137,7 +141,8 @@ def _build(config, converter, catalog, norm, group_key, plan, sources: Future, f
     todo = [t for t in tasks if t.path.name not in done]
     if len(todo) < len(tasks) and config.progress:
         console.print(f"reusing {len(tasks) - len(todo)} finished shard(s) whose hashes verify")
-    _run_tasks(config, converter, catalog, norm, group_key, todo)
+    # the digests the shards took of the files they read (files only reused shards read are hashed at the end)
+    _run_tasks(config, converter, catalog, norm, group_key, todo, on_shard=lambda info: sources.result().add(info.read))
 
 
 def _prepare_slice(config: PrepareConfig, final: Path, run) -> Path:
@@ -318,7 +323,8 @@ def _tasks(config: PrepareConfig, folder: Path, norm: Normalization, plan: Plan)
     return tasks
 
 
-def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTask]) -> None:
+def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTask], on_shard) -> None:
+    """Build ``tasks``; ``on_shard(info)`` is called here as each shard is finished."""
     if not tasks:
         return
     workers = min(config.workers or available_cores(), len(tasks))
@@ -332,6 +338,7 @@ def _run_tasks(config, converter, catalog, norm, group_key, tasks: list[ShardTas
 
         def done(i, info):
             infos[i] = info
+            on_shard(info)
             bar.advance(job, info.count)
             rate = sum(x.count for x in infos if x) / max(time.perf_counter() - start, 1e-9)
             bar.update(job, rate=f"{rate:,.0f} img/s")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from charbench.datasets.base import Catalog, Converter, Decoded
 from charbench.errors import FormatError
+from charbench.io.source import recorded_reads
 from charbench.kernels.ragged import Ragged
 from charbench.shards.ledger import record_shard
 from charbench.shards.writer import ShardInfo, write_shard
@@ -121,7 +122,9 @@ def build_shard(converter: Converter, catalog: Catalog, norm: Normalization, gro
 
     Rows whose image does not decode are left out and listed in the ShardInfo (``--strict``: a FormatError).
     """
-    images, keep, failed = render_images(converter, catalog, norm, task.rows, task.variants, int(task.attrs["seed"]))
+    with recorded_reads() as read:
+        images, keep, failed = render_images(converter, catalog, norm, task.rows, task.variants,
+                                             int(task.attrs["seed"]))
     if failed and converter.strict:
         reason, name = next(iter(failed.values()))
         raise FormatError(f"--strict: {name}: {reason} (without --strict unreadable images are skipped and counted)")
@@ -134,6 +137,7 @@ def build_shard(converter: Converter, catalog: Catalog, norm: Normalization, gro
     names = [c.name for c in catalog.classes]
     codepoints = [c.codepoint for c in catalog.classes]
     info = write_shard(task.path, arrays, names, codepoints, task.attrs, dropped)
+    info = replace(info, read=read)
     record_shard(task.path.parent, info)
     return info
 

@@ -13,17 +13,20 @@ Every converter reads its raw files through :class:`RawSource`:
   listed in ``unsafe`` (nothing is ever extracted here; ``safe_extract`` stays strict).
 * **Lazy reads.** Archives are opened on first read in each process and dropped on pickling, so a scanned converter
   can be sent to worker processes. Folder files are read with ``os.read`` (half the cost of ``open().read()`` on the
-  small files of character datasets) and can have their (size, sha256) remembered for index.json's source record.
+  small files of character datasets) and can have their (size, sha256) remembered for index.json's source record
+  (by the scan, ``remember_digests``, or by whatever reads them inside :func:`recorded_reads`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import hashlib
 import os
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Self
 
@@ -53,6 +56,23 @@ def strip_archive_suffix(name: str) -> str:
 def file_digest(data: bytes) -> tuple[int, str]:
     """(size, sha256) of a raw file's bytes, as index.json's source record lists them."""
     return len(data), hashlib.sha256(data).hexdigest()
+
+
+# (size, sha256) by path of the folder files read whole inside recorded_reads(), in this process
+_recorded: dict[str, tuple[int, str]] | None = None
+
+
+@contextlib.contextmanager
+def recorded_reads() -> Iterator[dict[str, tuple[int, str]]]:
+    """The (size, sha256) by path of every folder file a RawSource of this process reads whole within the block:
+    what a shard was built from, hashed from the bytes it decoded (index.json's source record needs no second
+    read)."""
+    global _recorded
+    outer, _recorded = _recorded, {}
+    try:
+        yield _recorded
+    finally:
+        _recorded = outer
 
 
 def read_file(path: str) -> bytes:
@@ -161,8 +181,11 @@ class RawSource:
                 data = read_file(path)
             except OSError as exc:
                 raise RawDataNotFoundError(f"cannot read {path}: {exc}") from None
-            if self.digests is not None and path not in self.digests:
-                self.digests[path] = file_digest(data)
+            books = [b for b in (self.digests, _recorded) if b is not None and path not in b]
+            if books:
+                digest = file_digest(data)
+                for book in books:
+                    book[path] = digest
             return data
         return self._archive(root).read(rel)
 
@@ -296,4 +319,5 @@ def split_of_folder(folder: str, words: tuple[tuple[str, int], ...] = SPLIT_WORD
     return None
 
 
-__all__ = ["FOLDER", "RawSource", "file_digest", "is_junk", "read_file", "split_of_folder", "strip_archive_suffix"]
+__all__ = ["FOLDER", "RawSource", "file_digest", "is_junk", "read_file", "recorded_reads", "split_of_folder",
+           "strip_archive_suffix"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
@@ -33,6 +33,9 @@ class ShardInfo:
     sha256: str
     content_sha256: str
     dropped: tuple = ()  # (label, variant, reason, name) of planned rows whose image could not be decoded
+    # (size, sha256) by path of the raw files the shard was built from, read whole: for index.json's source record,
+    # in the process that started the build (not in the receipt)
+    read: Mapping[str, tuple[int, str]] = field(default_factory=dict, compare=False, repr=False)
 
     def as_dict(self) -> dict:
         out = {"file": self.file, "count": self.count, "sha256": self.sha256, "content_sha256": self.content_sha256}

@@ -13,8 +13,8 @@ from PIL import Image
 from charbench.datasets.base import JUNK, Decoded, load_image_files
 from charbench.datasets.imagefolder import EMPTY_CLASSES, NOT_IMAGES, UNREADABLE, ImageFolder, read_class_map
 from charbench.errors import FormatError, OptionError
-from charbench.kernels.polarity import polarity
 from charbench.io.source import RawSource
+from charbench.kernels.polarity import polarity
 from charbench.kernels.ragged import Ragged
 from charbench.synth.imagefolder import FORMATS, image_bytes, write_image_folder
 from tests.checks import check_converter
