@@ -24,14 +24,14 @@ import charbench
 from charbench import splits as splitting
 from charbench.balance import resample
 from charbench.datasets import resolve
-from charbench.datasets.base import Catalog, Converter, Decoded
+from charbench.datasets.base import Catalog, Converter
 from charbench.errors import DatasetExistsError, OptionError, RawDataNotFoundError
 from charbench.kernels import KERNELS_VERSION, parse_binarize
 from charbench.manifest import load_manifest, raw_dir_for
 from charbench.paths import prepared_root
 from charbench.pool import available_cores, process_map, run_in_worker, warm_up
 from charbench.progress import console, progress_bar
-from charbench.render import Normalization, ShardTask, build_shard, build_shard_in_worker, init_worker
+from charbench.render import Normalization, ShardTask, build_shard, build_shard_in_worker, dataset_polarity, init_worker
 from charbench.shards import ledger
 from charbench.shards.index import write_index
 from charbench.shards.schema import INDEX_FILE, SPLITS, index_skeleton, num_shards, shard_attrs, shard_name
@@ -39,7 +39,6 @@ from charbench.shards.staging import StagedDataset
 from charbench.sources import SourceHashes
 
 log = logging.getLogger(__name__)
-POLARITY_SAMPLE = 256  # images sampled to fix a pixel-exact dataset's ink polarity
 
 
 @dataclass
@@ -197,7 +196,7 @@ def _normalization(config: PrepareConfig, catalog: Catalog, converter: Converter
         # kept pixel-exact: one polarity for the whole dataset (per image it could flip single characters); voted in
         # a worker when there is a pool to come, whose server has numba ready (this process would start it first)
         what = f"{config.output_name} ({config.source})"
-        invert, vote = run_in_worker(_dataset_polarity, converter, catalog, what, here=not _pooled(converter))
+        invert, vote = run_in_worker(dataset_polarity, converter, catalog, what, here=not _pooled(converter))
         norm = replace(norm, invert=invert, polarity=vote)
     return norm
 
@@ -206,15 +205,6 @@ def _pooled(converter: Converter) -> bool:
     """Whether shards are built by a pool whose server prepare starts ahead (while it scans); this process then runs
     no kernel itself (numba's start-up would cost it more than waiting for the server)."""
     return converter.workers > 1 and not converter.cheap_load
-
-
-def _dataset_polarity(converter: Converter, catalog: Catalog, what: str, count: int = POLARITY_SAMPLE):
-    """dataset_invert over ``count`` catalog rows spread evenly over the source (the same rows on every run)."""
-    from charbench.kernels.polarity import dataset_invert
-
-    rows = np.unique(np.linspace(0, len(catalog) - 1, min(count, len(catalog))).astype(np.int64))
-    images = converter.load(rows)
-    return dataset_invert(images.images if isinstance(images, Decoded) else images, what)
 
 
 def _group_key(config: PrepareConfig, converter: Converter, catalog: Catalog) -> str | None:

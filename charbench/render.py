@@ -15,6 +15,8 @@ from charbench.kernels.ragged import Ragged
 from charbench.shards.ledger import record_shard
 from charbench.shards.writer import ShardInfo, write_shard
 
+POLARITY_SAMPLE = 256  # images sampled to fix a pixel-exact dataset's ink polarity
+
 
 @dataclass(frozen=True)
 class Normalization:
@@ -114,6 +116,16 @@ def normalize_images(raw, norm: Normalization, native_size: int | None) -> np.nd
 
     return normalize(raw, size=norm.size, binarize=norm.binarize, margin=norm.margin, center=norm.center,
                      invert=norm.invert)
+
+
+def dataset_polarity(converter: Converter, catalog: Catalog, what: str, count: int = POLARITY_SAMPLE):
+    """dataset_invert over ``count`` catalog rows spread evenly over the source (the same rows on every run). It
+    lives here, beside the shards' work, because the workers' server has this module imported already."""
+    from charbench.kernels.polarity import dataset_invert
+
+    rows = np.unique(np.linspace(0, len(catalog) - 1, min(count, len(catalog))).astype(np.int64))
+    images = converter.load(rows)
+    return dataset_invert(images.images if isinstance(images, Decoded) else images, what)
 
 
 def build_shard(converter: Converter, catalog: Catalog, norm: Normalization, group_key: str | None,
