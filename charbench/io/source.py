@@ -114,8 +114,11 @@ class RawSource:
             self._folder = os.path.join(str(self.path), "")
             listed: list[str] = []
             _scan_folder(self._folder, "", listed, folders)
-            self.archives = sorted(self.path / rel for rel in listed if is_archive(rel) and not is_junk(rel))
-            self._add(FOLDER, (rel for rel in listed if not is_archive(rel)))
+            plain, archives = [], []
+            for rel in listed:
+                (archives if is_archive(rel) else plain).append(rel)
+            self.archives = sorted(self.path / rel for rel in archives if not is_junk(rel))
+            self._add(FOLDER, plain)
         elif is_archive(self.path) or zipfile.is_zipfile(self.path) or quiet_is_tar(self.path):
             self.archives = [self.path]
         else:  # one plain file: its folder is the root, and it is the only file listed
@@ -128,11 +131,11 @@ class RawSource:
             self._add(i, archive.members())
             folders.update(f for f in archive.folders if not is_junk(f + "/x"))
         self.files = sorted(self._where)
-        for rel in self.files:  # the folders holding files, whatever listed them
-            while "/" in rel:
-                rel = rel.rpartition("/")[0]
-                folders.add(rel)
-        self.folders = sorted(folders)
+        holding: set[str] = set()  # the folders holding files, whatever listed them
+        for rel in self.files:
+            while "/" in rel and (rel := rel.rpartition("/")[0]) not in holding:
+                holding.add(rel)  # and its parents, unless an earlier file added them already
+        self.folders = sorted(folders | holding)
 
     def _add(self, root: int, rels) -> None:
         for rel in rels:
