@@ -101,7 +101,8 @@ def process_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int, *,
                 return
             # one no-op per worker: this pool starts a worker per submit that finds none idle, so all of them start
             # now instead of one after another as items arrive; once the first is up, submitting is quick
-            wait([pool.submit(_nothing) for _ in range(size)], return_when=FIRST_COMPLETED)
+            up, _ = wait([pool.submit(_nothing) for _ in range(size)], return_when=FIRST_COMPLETED)
+            next(iter(up)).result()  # a worker that failed to start raises here
             queue.pool_up.set()
             _SERVER_UP.set()
             while (k := queue.claim_back()) is not None:
