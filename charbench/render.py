@@ -91,6 +91,8 @@ def _load_normalized(converter: Converter, catalog: Catalog, norm: Normalization
         if norm.pixel_exact(catalog.native_size) and isinstance(raw, Ragged):
             _refuse_other_sizes(converter, raw, part[decoded[start : start + step]], norm.size)
         images = normalize_images(raw, norm, catalog.native_size)
+        if len(part) == len(unique):
+            return images, decoded, failed  # one batch: nothing to gather
         if start == 0:
             out = np.empty((len(unique), *images.shape[1:]), np.uint8)
         out[filled : filled + len(images)] = images

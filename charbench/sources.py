@@ -1,8 +1,9 @@
 """The raw-source record of index.json: which files a dataset was prepared from, with their sha256.
 
-Files a shard reads whole (one image per file) are hashed by the process that builds the shard, from the bytes it
-decodes, and reach index.json through the shard receipts (:func:`charbench.io.source.recorded_reads`): a tree of
-70,000 PNGs is then not read a second time. Archives, label files and anything no shard read whole are hashed here.
+In a source of many files (one image per file), the files a shard reads whole are hashed by the process that
+builds the shard, from the bytes it decodes (:func:`charbench.io.source.recorded_reads`), and reach this process
+with the shard's ShardInfo: a tree of 70,000 PNGs is not read a second time. Archives, sources of a few files, and
+files no shard read whole are hashed here.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ WHOLE_READ_LIMIT = 1 << 24  # larger files are hashed in blocks, here, whoever r
 class SourceHashes:
     """The sha256 of the raw files ``files`` under ``root``, gathered from whoever read them.
 
-    ``known`` gives (size, sha256) by path of files already read whole (by the scan). With ``defer``, plain files
-    under 16 MB are left to the shards that will read them (:meth:`add`); :meth:`record` hashes any still missing.
+    ``known`` gives (size, sha256) by path of files already read whole (by the scan). With ``defer``, and more than
+    MAX_LISTED files (one image per file, as a rule), plain files under 16 MB are left to the shards that will read
+    them (:meth:`add`); :meth:`record` hashes any still missing. A few files (idx arrays, label files) are hashed
+    here, at once: shards read them in parts, if at all.
     """
 
     def __init__(self, files: Iterable[str | Path], root: Path, known: Mapping[str, tuple[int, str]] | None = None,
@@ -37,6 +40,7 @@ class SourceHashes:
         self.digests: dict[str, tuple[int, str]] = dict(known or {})
         self.stats: dict[str, tuple[int, int]] = {}  # (size, mtime in ns) of the files left to the shards
         self._received = 0  # of those, how many have their digest
+        defer = defer and len(self.paths) > MAX_LISTED
         # One thread: for the small files of character datasets, threads fight over the GIL between tiny reads and
         # were 8x slower (70,000 MNIST PNGs: 2.5 s on 4 threads, 0.3 s on one); large files are hashed in blocks.
         for p in self.paths:

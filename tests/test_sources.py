@@ -11,7 +11,7 @@ import pytest
 import charbench.sources
 from charbench.errors import ShardFormatError
 from charbench.prepare import PrepareConfig, prepare
-from charbench.sources import SourceHashes, describe_sources
+from charbench.sources import MAX_LISTED, SourceHashes, describe_sources
 from charbench.synth.imagefolder import write_image_folder
 
 
@@ -29,11 +29,14 @@ def test_deferred_files_are_hashed_when_no_shard_read_them(tmp_path):
     expected = describe_sources(files, tmp_path)
     assert hashes.record() == expected and expected["count"] == 41 and "manifest_sha256" in expected
     assert SourceHashes(files, tmp_path).plan_record() == expected  # nothing deferred: the plan has the final record
+    few = files[:MAX_LISTED]  # idx arrays, label files: hashed at once
+    assert SourceHashes(few, tmp_path, defer=True).plan_record() == describe_sources(few, tmp_path)
 
 
 def test_the_plan_sees_an_edited_file_left_to_the_shards(tmp_path):
     """A resumed run starts over when a raw file changed: its size or modification time is in the plan."""
-    (tmp_path / "a.png").write_bytes(b"a")
+    for i in range(MAX_LISTED + 1):
+        (tmp_path / f"{i:02d}.png").write_bytes(b"a")
     files = _files(tmp_path)
     before = SourceHashes(files, tmp_path, defer=True).plan_record()
     assert SourceHashes(files, tmp_path, defer=True).plan_record() == before
@@ -42,21 +45,21 @@ def test_the_plan_sees_an_edited_file_left_to_the_shards(tmp_path):
 
 
 def test_digests_of_the_shards_are_taken_and_a_file_read_twice_differently_fails(tmp_path):
-    for name in ("a.png", "b.png"):
-        (tmp_path / name).write_bytes(name.encode())
+    for i in range(MAX_LISTED + 1):
+        (tmp_path / f"{i:02d}.png").write_bytes(b"%d" % i)
     files = _files(tmp_path)
     hashes = SourceHashes(files, tmp_path, defer=True)
-    hashes.add({files[0]: (5, hashlib.sha256(b"a.png").hexdigest())})
-    hashes.add({files[0]: (5, hashlib.sha256(b"a.png").hexdigest())})  # a second shard reading the same bytes
-    assert hashes.record() == describe_sources(files, tmp_path)
-    with pytest.raises(ShardFormatError, match="a.png changed while this dataset was being prepared"):
-        hashes.add({files[0]: (5, hashlib.sha256(b"other").hexdigest())})
+    hashes.add({files[0]: (1, hashlib.sha256(b"0").hexdigest())})
+    hashes.add({files[0]: (1, hashlib.sha256(b"0").hexdigest())})  # a second shard reading the same bytes
+    assert hashes.pending == MAX_LISTED and hashes.record() == describe_sources(files, tmp_path)
+    with pytest.raises(ShardFormatError, match="00.png changed while this dataset was being prepared"):
+        hashes.add({files[0]: (1, hashlib.sha256(b"other").hexdigest())})
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_prepare_reads_each_image_file_once(tmp_path, monkeypatch, workers):
     """The shards' digests make the record: no image is read again for it, and it equals hashing every file."""
-    root = write_image_folder(tmp_path / "raw", junk=False)
+    root = write_image_folder(tmp_path / "raw", junk=False, per_class=10)  # more files than MAX_LISTED
     images = [p for p in _files(root) if p.endswith(".png")]
     real_read = charbench.sources.read_file
 

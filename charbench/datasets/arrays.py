@@ -44,6 +44,7 @@ class ArrayPairs(Converter):
     transposed: ClassVar[bool] = False  # EMNIST stores images transposed
     defaults = Defaults(invert="no")  # every dataset of this family is white ink on black, as published
     cheap_load = True  # rows are slices of memory-mapped arrays
+    load_batch = None  # and hold no decoded copy: a shard's rows in one call
 
     def roles(self) -> tuple[str, ...]:
         return tuple(role for pair in self.pairs.values() for role in pair)
