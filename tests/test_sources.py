@@ -11,7 +11,7 @@ import pytest
 import charbench.sources
 from charbench.errors import ShardFormatError
 from charbench.prepare import PrepareConfig, prepare
-from charbench.sources import MAX_LISTED, SourceHashes, describe_sources
+from charbench.sources import MAX_LISTED, SourceHashes
 from charbench.synth.imagefolder import write_image_folder
 
 
@@ -26,11 +26,11 @@ def test_deferred_files_are_hashed_when_no_shard_read_them(tmp_path):
     files = _files(tmp_path)
     hashes = SourceHashes(files, tmp_path, defer=True)
     assert hashes.plan_record()["pending"] == 40  # the zip is hashed at once
-    expected = describe_sources(files, tmp_path)
+    expected = SourceHashes(files, tmp_path).record()
     assert hashes.record() == expected and expected["count"] == 41 and "manifest_sha256" in expected
     assert SourceHashes(files, tmp_path).plan_record() == expected  # nothing deferred: the plan has the final record
     few = files[:MAX_LISTED]  # idx arrays, label files: hashed at once
-    assert SourceHashes(few, tmp_path, defer=True).plan_record() == describe_sources(few, tmp_path)
+    assert SourceHashes(few, tmp_path, defer=True).plan_record() == SourceHashes(few, tmp_path).record()
 
 
 def test_the_plan_sees_an_edited_file_left_to_the_shards(tmp_path):
@@ -51,7 +51,7 @@ def test_digests_of_the_shards_are_taken_and_a_file_read_twice_differently_fails
     hashes = SourceHashes(files, tmp_path, defer=True)
     hashes.add({files[0]: (1, hashlib.sha256(b"0").hexdigest())})
     hashes.add({files[0]: (1, hashlib.sha256(b"0").hexdigest())})  # a second shard reading the same bytes
-    assert hashes.pending == MAX_LISTED and hashes.record() == describe_sources(files, tmp_path)
+    assert hashes.pending == MAX_LISTED and hashes.record() == SourceHashes(files, tmp_path).record()
     with pytest.raises(ShardFormatError, match="00.png changed while this dataset was being prepared"):
         hashes.add({files[0]: (1, hashlib.sha256(b"other").hexdigest())})
 
@@ -72,4 +72,4 @@ def test_prepare_reads_each_image_file_once(tmp_path, monkeypatch, workers):
                                 progress=False, workers=workers))
     index = json.loads((out / "index.json").read_text())
     monkeypatch.undo()
-    assert index["sources"] == describe_sources(images, root)
+    assert index["sources"] == SourceHashes(images, root).record()

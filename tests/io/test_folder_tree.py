@@ -128,13 +128,13 @@ def test_unsafe_entries_are_left_out_and_nothing_is_written(tmp_path):
 
 def test_source_record_orders_files_as_pathlib_does(tmp_path):
     """Part by part, so ``a/x`` comes before ``a-b/x`` though '-' sorts before '/' in a plain string sort."""
-    from charbench.sources import MAX_LISTED, describe_sources
+    from charbench.sources import MAX_LISTED, SourceHashes
 
     names = ["a-b/x", "a/x", "a.b/x", "a b/x", "a/x-y", "a/w/z", "ab", "a/x.y"]
     for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(name.encode())
     assert len(names) <= MAX_LISTED
-    record = describe_sources([str(tmp_path / n) for n in names], tmp_path)
+    record = SourceHashes([str(tmp_path / n) for n in names], tmp_path).record()
     expected = [p.relative_to(tmp_path).as_posix() for p in sorted(tmp_path / n for n in names)]
     assert [e["name"] for e in record["files"]] == expected
